@@ -1,0 +1,159 @@
+"""The plain data passed between the core and connectors through the hooks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from connect_hub.canonical import Canonical
+from connect_hub.manifest import DataType, Direction, Flow, Manifest
+
+
+@dataclass
+class Integration:
+    """One configured instance of a connector, as a connector sees it.
+
+    ``settings`` hold resolved values, secrets included: a connector may use them but must never
+    log them or put them in an error message. ``resources`` is the connector's own per-integration
+    space (an HTTP client, say), filled in ``hub_integration_start``.
+    """
+
+    account: str
+    name: str
+    connector: str
+    preset: str | None
+    settings: Mapping[str, Any]
+    manifest: Manifest
+    flows: tuple[Flow, ...]
+    public_url: str = ""
+    """The hub's address as the outside world reaches it (for webhook registration)."""
+    secret_key: str = field(default="", repr=False)
+    """The hub's own secret, from which this integration derives the secrets it makes."""
+    resources: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:  # settings may hold secrets: never print them
+        return f"Integration({self.account}/{self.name}, connector={self.connector})"
+
+    def flow(self, data_type: DataType, direction: Direction) -> Flow | None:
+        return next(
+            (f for f in self.flows if f.data_type == data_type and f.direction == direction), None
+        )
+
+    def imports(self, data_type: DataType) -> bool:
+        return self.flow(data_type, Direction.IMPORT) is not None
+
+    def exports(self, data_type: DataType) -> bool:
+        return self.flow(data_type, Direction.EXPORT) is not None
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """An HTTP request to ``/webhooks/{integration}``: header names are lower case."""
+
+    headers: Mapping[str, str]
+    body: bytes
+    query: Mapping[str, str] = field(default_factory=dict)
+
+
+class Verdict(StrEnum):
+    ACCEPT = "accept"
+    """Genuine: store it as an Event and answer 2xx."""
+    PING = "ping"
+    """A handshake (e.g. WooCommerce's creation ping): answer 200, store nothing."""
+    REJECT = "reject"
+    """Not genuine (bad or missing signature): answer 401, store nothing."""
+
+
+@dataclass(frozen=True)
+class WebhookVerdict:
+    verdict: Verdict
+    topic: str = ""
+    reason: str = ""
+    """For REJECT: why, in words safe to show to the caller (no secrets)."""
+
+
+@dataclass(frozen=True)
+class RawEvent:
+    """A stored Event as the connector parses it: exactly what arrived."""
+
+    id: int
+    integration: str
+    topic: str
+    headers: Mapping[str, str]
+    body: bytes
+    received_at: datetime
+
+
+@dataclass
+class Incoming:
+    """One canonical object parsed from an Event, with where it came from."""
+
+    obj: Canonical
+    external_id: str
+    """The object's id in the source system."""
+
+    @property
+    def data_type(self) -> DataType:
+        return self.obj.data_type
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """One record to write into the target integration."""
+
+    data_type: DataType
+    record_id: int
+    version: int
+    obj: Canonical
+    external_id: str | None
+    """The id this record already has in the target (from the Link), or None the first time."""
+    last_export_hash: str | None
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What an export did. ``skipped`` says why nothing was written (kept on the Delivery)."""
+
+    external_id: str | None = None
+    skipped: str | None = None
+
+
+@dataclass(frozen=True)
+class PolledItem:
+    """One item found by a poll; it becomes an Event like a webhook body would."""
+
+    topic: str
+    body: bytes
+
+
+@dataclass(frozen=True)
+class PollPage:
+    """A page of polled items and the cursor to resume from after it is stored."""
+
+    items: list[PolledItem]
+    cursor: str | None
+
+
+@dataclass(frozen=True)
+class Check:
+    """One onboarding check: what was checked, whether it passed, and a sentence for the user."""
+
+    name: str
+    ok: bool
+    message: str
+
+
+@dataclass
+class RuleContext:
+    """What a rule condition or action sees besides the object."""
+
+    account: str
+    stage: str
+    """``import`` or ``export``."""
+    integration: str
+    """The source integration (import) or the target integration (export)."""
+    data_type: DataType
+    extra: dict[str, Any] = field(default_factory=dict)

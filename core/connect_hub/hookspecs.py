@@ -1,0 +1,189 @@
+"""Hook specifications: every way a plugin can extend the hub, in the order the hub runs them.
+
+A plugin is a module or object with ``@hookimpl`` functions, published under the entry-point
+group ``connect_hub.plugins``; the entry point's name is the plugin's name. A plugin that
+implements ``hub_connector_manifest`` is a *connector*. The core calls the connector hooks
+(``hub_integration_*``, ``hub_webhook_*``, ``hub_poll``, ``hub_export``, ``hub_onboard_check``)
+on the one connector of the integration concerned, never on the others: no connector sees
+another's data. Rule hooks (``hub_register_rule_*``) are called on every plugin.
+
+Connector hooks may be ``async def`` unless their docstring says otherwise. Implementations take
+only the parameters they need and never give them default values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from connect_hub import PROJECT
+
+if TYPE_CHECKING:
+    from connect_hub.contracts import (
+        Check,
+        ExportRequest,
+        ExportResult,
+        Incoming,
+        Integration,
+        PollPage,
+        RawEvent,
+        WebhookRequest,
+        WebhookVerdict,
+    )
+    from connect_hub.manifest import DataType, Manifest
+    from connect_hub.rules import ActionRegistry, OperatorRegistry
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+
+
+# --- Declaration ---------------------------------------------------------------------------
+
+
+@hookspec
+def hub_connector_manifest() -> Manifest:
+    """Declare the connector: its data types, directions and timeframes, presets and settings.
+
+    Called once per plugin when the plugin manager loads; a plugin that does not implement it is
+    not a connector (it may still add rule operators and actions). Must be a plain ``def``.
+
+    :return: the connector's :class:`~connect_hub.manifest.Manifest`; its ``name`` is what an
+        integration's ``connector:`` refers to in YAML.
+    """
+
+
+# --- Lifecycle -----------------------------------------------------------------------------
+
+
+@hookspec
+def hub_integration_start(integration: Integration) -> None:
+    """Prepare an integration for use in this process (open HTTP clients and the like).
+
+    Called once per integration in every process that works with it (service, worker, CLI),
+    on the process's event loop, before any other hook for that integration. Keep anything
+    per-integration in ``integration.resources``.
+
+    :param integration: the integration being started.
+    """
+
+
+@hookspec
+def hub_integration_stop(integration: Integration) -> None:
+    """Release what ``hub_integration_start`` opened. Called once when the process stops.
+
+    :param integration: the integration being stopped.
+    """
+
+
+@hookspec
+def hub_onboard_check(integration: Integration) -> list[Check]:
+    """Check that the remote system is reachable and the settings work; set up what it needs.
+
+    Called by ``connect-hub onboard`` and at service start. Registering webhooks belongs here.
+
+    :param integration: the integration to check.
+    :return: one :class:`~connect_hub.contracts.Check` per thing checked, each with a sentence
+        the user can act on when it failed.
+    """
+
+
+# --- Ingress -------------------------------------------------------------------------------
+
+
+@hookspec
+def hub_webhook_verify(integration: Integration, request: WebhookRequest) -> WebhookVerdict:
+    """Decide whether a webhook request is genuine, before anything is stored.
+
+    Called on the hot path for every ``POST /webhooks/{integration}``; must be a plain ``def``,
+    fast, and compare signatures in constant time. It must not parse more than it needs.
+
+    :param integration: the integration the URL names.
+    :param request: headers (lower-case names) and the raw body bytes.
+    :return: ACCEPT (with the topic) to store the event, PING to answer 200 and store nothing,
+        REJECT (with a reason safe to show) to answer 401 and store nothing.
+    """
+
+
+@hookspec
+def hub_webhook_parse(integration: Integration, event: RawEvent) -> list[Incoming]:
+    """Turn one stored Event into canonical objects.
+
+    Called by the import actor, any number of times for the same event (it must be pure: no
+    remote calls that change anything). Raise :class:`~connect_hub.errors.MappingError` when the
+    content cannot be mapped; the event is then kept as failed with that message.
+
+    :param integration: the integration the event came from.
+    :param event: the event exactly as received (webhook body or polled item).
+    :return: the canonical objects in it (an order may also yield its contact), possibly empty.
+    """
+
+
+@hookspec
+def hub_poll(
+    integration: Integration, data_type: DataType, cursor: str | None
+) -> AsyncIterator[PollPage]:
+    """Fetch what changed since ``cursor``, page by page, in bounded memory.
+
+    Called by the scheduler for each import flow with an interval timeframe (and for
+    reconciliation of real-time flows). The core stores each page's items as Events and saves the
+    page's cursor before asking for the next page, so a crash resumes where it stopped.
+
+    :param integration: the integration to poll.
+    :param data_type: the data type to poll.
+    :param cursor: where the last poll got to (connector-defined text), None the first time.
+    :return: an async iterator of :class:`~connect_hub.contracts.PollPage`.
+    """
+
+
+# --- Export --------------------------------------------------------------------------------
+
+
+@hookspec
+def hub_export(integration: Integration, request: ExportRequest) -> ExportResult:
+    """Write one record into the integration's system.
+
+    Called by the export actor for each pending Delivery, possibly more than once for the same
+    record version (after a crash or a retry): the write must be idempotent, e.g. keyed by the
+    hub's reference or by ``request.external_id``. Raise
+    :class:`~connect_hub.errors.TransientError` (with ``retry_after`` when known) to be retried,
+    :class:`~connect_hub.errors.PermanentError` to fail the delivery.
+
+    :param integration: the target integration.
+    :param request: the record, its version and what the hub knows of it in the target.
+    :return: the external id of the written object, or ``skipped`` with the reason nothing was
+        written (e.g. an order status the warehouse does not take).
+    """
+
+
+# --- Rules ---------------------------------------------------------------------------------
+
+
+@hookspec
+def hub_register_rule_operators(operators: OperatorRegistry) -> None:
+    """Add comparison operators that rule conditions can use.
+
+    Called once on every plugin when the rule engine is built. Register with
+    ``operators.add(name, function)``; ``function(value, argument) -> bool`` is plain and pure.
+
+    :param operators: the registry to add to; it refuses duplicate names.
+    """
+
+
+@hookspec
+def hub_register_rule_actions(actions: ActionRegistry) -> None:
+    """Add actions that rules can run when their condition holds.
+
+    Called once on every plugin when the rule engine is built. Register with
+    ``actions.add(name, function)``; ``function(obj, argument, context) -> ActionOutcome``.
+
+    :param actions: the registry to add to; it refuses duplicate names.
+    """
+
+
+def _all_specs() -> list[str]:
+    """Names of every hook spec (used by the tests that check each is documented and tested)."""
+    return [name for name, value in globals().items() if name.startswith("hub_") and callable(value)]
+
+
+__all__: list[Any] = []

@@ -1,0 +1,107 @@
+"""What a connector declares: data types x direction x timeframe, presets, settings."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class DataType(StrEnum):
+    """The kinds of objects the hub keeps."""
+
+    ORDERS = "orders"
+    PRODUCTS = "products"
+    STOCKS = "stocks"
+    CHECKOUTS = "checkouts"
+    SHIPMENTS = "shipments"
+    CONTACTS = "contacts"
+
+
+class Direction(StrEnum):
+    IMPORT = "import"
+    EXPORT = "export"
+
+
+REALTIME = "realtime"
+_INTERVAL = re.compile(r"^(\d+)(s|m|h)$")
+
+
+def timeframe_seconds(timeframe: str) -> float | None:
+    """Seconds between polls for an interval timeframe (``5m``), None for ``realtime``."""
+    if timeframe == REALTIME:
+        return None
+    match = _INTERVAL.match(timeframe)
+    if not match:
+        raise ValueError(f"timeframe must be 'realtime' or an interval like '30s', '5m', '1h', got {timeframe!r}")
+    value, unit = int(match.group(1)), match.group(2)
+    return float(value * {"s": 1, "m": 60, "h": 3600}[unit])
+
+
+class Flow(BaseModel):
+    """One direction of one data type, and how fast it runs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    data_type: DataType
+    direction: Direction
+    timeframe: str = REALTIME
+
+    @field_validator("timeframe")
+    @classmethod
+    def _valid_timeframe(cls, value: str) -> str:
+        timeframe_seconds(value)
+        return value
+
+
+class Setting(BaseModel):
+    """A setting an integration of this connector needs in its YAML ``settings``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    description: str
+    required: bool = True
+    secret: bool = False
+    """A secret must come from an environment variable (``${VAR}``) and is never shown."""
+    default: str | int | float | bool | list | None = None
+
+
+class Preset(BaseModel):
+    """A named set of flows a user picks at onboarding (e.g. ``shop-with-efulfillment``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    description: str
+    flows: tuple[Flow, ...]
+
+
+class Manifest(BaseModel):
+    """Everything a connector declares about itself."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    title: str
+    flows: tuple[Flow, ...] = ()
+    """Flows that hold whatever the preset; presets add to them."""
+    presets: tuple[Preset, ...] = ()
+    default_preset: str | None = None
+    settings: tuple[Setting, ...] = Field(default=())
+
+    def preset(self, name: str | None) -> Preset | None:
+        name = name or self.default_preset
+        for preset in self.presets:
+            if preset.name == name:
+                return preset
+        return None
+
+    def flows_for(self, preset: str | None) -> tuple[Flow, ...]:
+        """The flows an integration of this connector runs with the given preset."""
+        chosen = self.preset(preset)
+        return self.flows + (chosen.flows if chosen else ())
+
+    def setting(self, name: str) -> Setting | None:
+        return next((s for s in self.settings if s.name == name), None)
