@@ -65,7 +65,7 @@ class Setting(BaseModel):
     required: bool = True
     secret: bool = False
     """A secret must come from an environment variable (``${VAR}``) and is never shown."""
-    default: str | int | float | bool | list | None = None
+    default: str | int | float | bool | list | dict | None = None
 
 
 class Preset(BaseModel):

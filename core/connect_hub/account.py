@@ -1,0 +1,99 @@
+"""An account at run time: its validated configuration, its integrations and its plugins."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from connect_hub.config import AccountConfig
+from connect_hub.contracts import Integration
+from connect_hub.plugins import Plugins
+from connect_hub.rules import RuleEngine, build_engine
+
+SECRET_KEY_ENV = "CONNECT_HUB_SECRET_KEY"
+
+
+@dataclass
+class Account:
+    """Everything a process needs to work for one account."""
+
+    config: AccountConfig
+    plugins: Plugins
+    rules: RuleEngine
+    integrations: dict[str, Integration] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.config.account
+
+    def integration(self, name: str) -> Integration | None:
+        return self.integrations.get(name)
+
+    def secrets(self) -> list[str]:
+        """Every secret value this account knows, for redaction of peer error messages."""
+        values = [s.get_secret_value() for s in (self.config.secret_key, self.config.admin_token) if s]
+        for integration in self.integrations.values():
+            for setting in integration.manifest.settings:
+                value = integration.settings.get(setting.name)
+                if setting.secret and isinstance(value, str) and value:
+                    values.append(value)
+        return values
+
+
+def build_account(config: AccountConfig, plugins: Plugins) -> Account:
+    """Check every integration against its connector's manifest and build the Account.
+
+    Raises :class:`~connect_hub.errors.ConfigError` naming the place: an unknown connector or
+    preset, an unknown or missing setting, or a secret setting written in clear.
+    """
+    secret_key = config.secret_key.get_secret_value() if config.secret_key else os.environ.get(SECRET_KEY_ENV, "")
+    public_url = config.service.public_url or f"http://{config.service.host}:{config.service.port}"
+    rules = build_engine(config.rules, plugins.pm, file=config.source_file)
+    account = Account(config=config, plugins=plugins, rules=rules)
+    for name, spec in config.integrations.items():
+        if not spec.enabled:
+            continue
+        path = f"integrations.{name}"
+        if not plugins.has(spec.connector):
+            known = ", ".join(sorted(plugins.manifests)) or "none installed"
+            raise config.error(f"{path}.connector", f"unknown connector {spec.connector!r} (known: {known})")
+        manifest = plugins.manifests[spec.connector]
+        if spec.preset is not None and manifest.preset(spec.preset) is None:
+            known = ", ".join(p.name for p in manifest.presets) or "none"
+            raise config.error(f"{path}.preset", f"connector {spec.connector!r} has no preset {spec.preset!r} (known: {known})")
+        settings = dict(spec.settings)
+        for key in settings:
+            if manifest.setting(key) is None:
+                known = ", ".join(s.name for s in manifest.settings)
+                raise config.error(f"{path}.settings.{key}", f"unknown setting (a typo? {spec.connector} takes: {known})")
+        for setting in manifest.settings:
+            where = f"{path}.settings.{setting.name}"
+            if setting.name not in settings:
+                if setting.required:
+                    raise config.error(where, f"is required: {setting.description}")
+                settings[setting.name] = setting.default
+            elif setting.secret and where not in config.env_paths:
+                raise config.error(where, "a secret must come from an environment variable: write ${VAR}")
+        preset = spec.preset or manifest.default_preset
+        if spec.preset is None and manifest.presets and manifest.default_preset is None:
+            raise config.error(f"{path}.preset", "is required: pick one of " + ", ".join(p.name for p in manifest.presets))
+        account.integrations[name] = Integration(
+            account=config.account,
+            name=name,
+            connector=spec.connector,
+            preset=preset,
+            settings=settings,
+            manifest=manifest,
+            flows=manifest.flows_for(preset),
+            public_url=public_url,
+            secret_key=secret_key,
+        )
+    check_rule_scopes(account)
+    return account
+
+
+def check_rule_scopes(account: Account) -> None:
+    """A rule scoped to an integration must name one that exists."""
+    for index, rule in enumerate(account.config.rules):
+        if rule.scope != "account" and rule.scope not in account.config.integrations:
+            raise account.config.error(f"rules[{index}].scope", f"rule {rule.name!r}: no integration named {rule.scope!r}")

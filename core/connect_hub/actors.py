@@ -1,0 +1,45 @@
+"""The Dramatiq actors: thin, they take ids, call the pipeline and send the ids it returns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import dramatiq
+
+from connect_hub.broker import QUEUE
+from connect_hub.pipeline import exporting, importing
+
+if TYPE_CHECKING:
+    from connect_hub.account import Account
+
+ACTOR_TIME_LIMIT_MS = 10 * 60 * 1000
+
+
+class Actors:
+    """The hub's actors bound to one broker and to the account of this process."""
+
+    def __init__(self, broker: dramatiq.Broker, account: Callable[[], Account]):
+        self.broker = broker
+        self._account = account
+        options = {"broker": broker, "queue_name": QUEUE, "max_retries": 0, "time_limit": ACTOR_TIME_LIMIT_MS}
+        self.import_event = dramatiq.actor(self._import_event, actor_name="import_event", **options)
+        self.export_delivery = dramatiq.actor(self._export_delivery, actor_name="export_delivery", **options)
+
+    async def _import_event(self, event_id: int) -> None:
+        for delivery_id in await importing.import_event(self._account(), event_id):
+            self.send_export(delivery_id)
+
+    async def _export_delivery(self, delivery_id: int) -> None:
+        outcome = await exporting.export_delivery(self._account(), delivery_id)
+        if outcome is not None and outcome.retry_in is not None:
+            self.send_export(delivery_id, delay=outcome.retry_in)
+
+    def send_import(self, event_id: int) -> None:
+        self.import_event.send(event_id)
+
+    def send_export(self, delivery_id: int, delay: float | None = None) -> None:
+        if delay:
+            self.export_delivery.send_with_options(args=(delivery_id,), delay=int(delay * 1000) + 50)
+        else:
+            self.export_delivery.send(delivery_id)

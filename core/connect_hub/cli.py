@@ -1,0 +1,283 @@
+"""The ``connect-hub`` command line: serve, worker, migrate, check-config, status, replay, onboard."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from connect_hub.errors import HubError
+
+app = typer.Typer(help="connect-hub: keep e-commerce data in sync between systems.", pretty_exceptions_enable=False, no_args_is_help=True)
+console = Console()
+err = Console(stderr=True)
+
+DEFAULT_CONFIG = "config/embedded.yaml"
+ConfigOption = Annotated[Path, typer.Option("--config", "-c", envvar="CONNECT_HUB_CONFIG", help="the account's YAML file")]
+
+
+def _fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _guard(action: Callable[[], Any]) -> Any:
+    """Run ``action``; a hub error becomes one line on stderr and exit code 2, never a traceback."""
+    try:
+        return action()
+    except HubError as exc:
+        _fail(str(exc))
+
+
+def _logging() -> None:
+    level = os.environ.get("CONNECT_HUB_LOG_LEVEL", "INFO").upper()
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("dramatiq").setLevel(logging.WARNING)
+    logging.getLogger("tortoise").setLevel(logging.WARNING)
+
+
+def _account(config: Path) -> Any:
+    from connect_hub.account import build_account
+    from connect_hub.config import load_config
+    from connect_hub.plugins import Plugins
+
+    return build_account(load_config(config), Plugins.load())
+
+
+def _runtime(config: Path, *, migrate: bool = False) -> Any:
+    from connect_hub.config import load_config
+    from connect_hub.runtime import Runtime
+
+    return Runtime(load_config(config), migrate=migrate)
+
+
+@app.command("check-config")
+def check_config(file: Annotated[Path, typer.Argument(help="the account's YAML file")]) -> None:
+    """Validate an account file and show what syncs where (data type x integration x direction)."""
+    account = _guard(lambda: _account(file))
+    table = Table(title=f"account {account.name}: flows")
+    for column in ("data type", "integration", "connector", "direction", "timeframe"):
+        table.add_column(column)
+    rows = sorted(
+        (str(f.data_type), name, i.connector, str(f.direction), f.timeframe)
+        for name, i in account.integrations.items() for f in i.flows
+    )
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    console.print(f"[green]ok[/]: {file} is valid ({len(account.integrations)} integrations, {len(account.config.rules)} rules)")
+
+
+@app.command()
+def migrate(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
+    """Apply the store's schema migrations."""
+    from connect_hub.config import load_config
+    from connect_hub.store.database import close_store, migrate as run_migrations
+
+    cfg = _guard(lambda: load_config(config))
+
+    async def go() -> None:
+        await run_migrations(cfg.store)
+        await close_store()
+
+    asyncio.run(go())
+    console.print("[green]store is up to date[/]")
+
+
+@app.command()
+def serve(
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    simulators: Annotated[bool, typer.Option(help="also run the shipped simulators (warehouse) for the integrations that point at them")] = False,
+    workers: Annotated[bool | None, typer.Option(help="run workers in this process (default: yes with the in-process broker)")] = None,
+) -> None:
+    """Run the hub: the HTTP service, plus workers and scheduler in embedded mode."""
+    from connect_hub.embedded import HubProcess
+
+    _logging()
+    runtime = _guard(lambda: _runtime(config, migrate=_is_embedded(config)))
+    embedded = runtime.config.broker == "memory://"
+    stack = _start_simulators(runtime) if simulators else []
+    process = HubProcess(runtime, service=True, workers=embedded if workers is None else workers, scheduler=embedded or bool(workers))
+    process.start()
+    console.print(f"[green]connect-hub[/] account [bold]{runtime.account.name}[/] listening on {process.url} ({'embedded' if embedded else 'service'} mode)")
+    for name in runtime.account.integrations:
+        console.print(f"  webhooks for {name}: {process.url}/webhooks/{name}")
+    try:
+        process.wait_for_signal()
+    finally:
+        process.stop()
+        for simulator in stack:
+            simulator.__exit__(None, None, None)
+
+
+def _is_embedded(config: Path) -> bool:
+    from connect_hub.config import load_config
+
+    return _guard(lambda: load_config(config)).broker == "memory://"
+
+
+def _start_simulators(runtime: Any) -> list[Any]:
+    """Start the warehouse simulator for each e-fulfilment integration whose URL is on this host."""
+    from urllib.parse import urlsplit
+
+    from connect_hub_efulfillment.simulator.server import running_simulator
+
+    started = []
+    for integration in runtime.account.integrations.values():
+        if integration.connector != "efulfillment":
+            continue
+        url = urlsplit(str(integration.settings["url"]))
+        if url.hostname not in ("127.0.0.1", "localhost"):
+            continue
+        simulator = running_simulator(port=url.port or 80, api_key=str(integration.settings["api_key"]))
+        simulator.__enter__()
+        started.append(simulator)
+        console.print(f"  warehouse simulator for {integration.name}: {url.geturl()}")
+    return started
+
+
+@app.command()
+def worker(
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    threads: Annotated[int | None, typer.Option(help="worker threads (default: workers.threads)")] = None,
+) -> None:
+    """Run a production worker process (Redis broker): actors and the elected scheduler."""
+    from connect_hub.embedded import HubProcess
+
+    _logging()
+    runtime = _guard(lambda: _runtime(config))
+    if runtime.config.broker == "memory://":
+        _fail(f"{config}: broker: a separate worker needs a shared broker (redis://...); 'serve' runs workers in embedded mode")
+    process = HubProcess(runtime, service=False, workers=True, scheduler=True)
+    if threads:
+        runtime.config.workers.threads = threads
+    process.start()
+    console.print(f"[green]worker[/] for account {runtime.account.name} (pid {os.getpid()}) consuming {runtime.config.broker.split('@')[-1]}")
+    try:
+        process.wait_for_signal()
+    finally:
+        process.stop()
+
+
+def _with_store(config: Path, work: Callable[[Any], Any]) -> Any:
+    """Open the store on a runtime's loop, run ``work(runtime)`` (a coroutine function), close."""
+    runtime = _guard(lambda: _runtime(config))
+    runtime.start()
+    try:
+        return runtime.run(work(runtime))
+    finally:
+        runtime.stop()
+
+
+@app.command()
+def status(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
+    """Show integrations, queue depth, and failed and dead deliveries."""
+    from connect_hub.broker import QUEUE
+    from connect_hub.status import account_status, queue_depth
+    from connect_hub.store.models import Delivery, DeliveryState
+
+    async def gather(rt: Any) -> tuple[dict[str, Any], list[Any]]:
+        data = await account_status(rt.account, queue_depth(rt.broker, QUEUE))
+        bad = await Delivery.filter(account=rt.account.name, state__in=[DeliveryState.FAILED, DeliveryState.DEAD, DeliveryState.SKIPPED]).order_by("-id").limit(20)
+        return data, bad
+
+    data, bad = _with_store(config, gather)
+    table = Table(title=f"account {data['account']}  (queue depth: {data['queue_depth'] if data['queue_depth'] is not None else 'n/a'})")
+    for column in ("integration", "connector", "events pending", "events failed", "pending", "done", "skipped", "failed", "dead"):
+        table.add_column(column)
+    for name, row in data["integrations"].items():
+        d, e = row["deliveries"], row["events"]
+        table.add_row(
+            name, str(row.get("connector", "?")), str(e.get("pending", 0)), _red(e.get("failed", 0)),
+            str(d.get("pending", 0) + d.get("running", 0)), str(d.get("done", 0)), str(d.get("skipped", 0)),
+            _red(d.get("failed", 0)), _red(d.get("dead", 0)),
+        )
+    console.print(table)
+    if bad:
+        problems = Table(title="recent failed, dead and skipped deliveries")
+        for column in ("delivery", "integration", "record", "state", "attempts", "why"):
+            problems.add_column(column)
+        for d in bad:
+            problems.add_row(str(d.id), d.integration, str(d.record_id), d.state, str(d.attempts), (d.last_error or d.reason or "")[:120])
+        console.print(problems)
+
+
+def _red(n: int) -> str:
+    return f"[bold red]{n}[/]" if n else "0"
+
+
+@app.command()
+def replay(
+    delivery: Annotated[int | None, typer.Argument(help="the delivery to replay")] = None,
+    all_failed: Annotated[bool, typer.Option("--all-failed", help="replay every failed and dead delivery")] = False,
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+) -> None:
+    """Put a failed or dead delivery (or all of them) back to pending and wake a worker."""
+    from connect_hub.pipeline import replay as replaying
+
+    if (delivery is None) == (not all_failed):
+        _fail("give one delivery id, or --all-failed")
+
+    async def go(rt: Any) -> list[int]:
+        if all_failed:
+            return await replaying.replay_failed_deliveries(rt.account.name)
+        return [delivery] if await replaying.replay_delivery(rt.account.name, delivery) else []
+
+    runtime_ids = _with_store(config, go_and_send(go))
+    if not runtime_ids and delivery is not None:
+        _fail(f"delivery {delivery} is not failed or dead (see 'connect-hub status')")
+    console.print(f"replayed {len(runtime_ids)} deliveries: {', '.join(map(str, runtime_ids)) or 'none'}")
+
+
+def go_and_send(go: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    async def wrapped(rt: Any) -> list[int]:
+        ids = await go(rt)
+        if rt.config.broker != "memory://":
+            for delivery_id in ids:
+                rt.actors.send_export(delivery_id)
+        return ids
+
+    return wrapped
+
+
+@app.command()
+def onboard(integration: Annotated[str, typer.Argument(help="the integration to check")], config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
+    """Check that an integration's remote system is reachable and its settings work."""
+    account = _guard(lambda: _account(config))
+    target = account.integration(integration)
+    if target is None:
+        _fail(f"{config}: integrations: no integration named {integration!r}")
+
+    async def go() -> list[Any]:
+        await account.plugins.start(target)
+        try:
+            return await account.plugins.onboard_check(target)
+        finally:
+            await account.plugins.stop(target)
+
+    checks = asyncio.run(go())
+    for check in checks:
+        mark = "[green]ok[/]" if check.ok else "[bold red]failed[/]"
+        console.print(f"{mark} {check.name}: {check.message}")
+    if any(not c.ok for c in checks):
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    try:
+        app()
+    except HubError as exc:
+        err.print(f"error: {exc}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,186 @@
+"""The account's YAML file: loading, ``${ENV}`` substitution and validation with exact places.
+
+Every error is a :class:`~connect_hub.errors.ConfigError` whose text is one line naming the
+file, the path inside it (``integrations.shop.settings.url``) and what is wrong. Unknown keys
+are errors. Secrets must come from environment variables, so the YAML can be shared safely.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from connect_hub.errors import ConfigError
+from connect_hub.manifest import DataType
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+SECRET_TOP_LEVEL = ("secret_key", "admin_token")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServiceConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    public_url: str | None = None
+    """The address WooCommerce and other senders reach the hub at (webhook registration)."""
+
+
+class DeliveryPolicy(_Strict):
+    max_attempts: int = Field(8, ge=1, le=100)
+    backoff_base: float = Field(2.0, gt=0, description="seconds before the first retry")
+    backoff_max: float = Field(900.0, gt=0, description="longest wait between two tries")
+    lease: float = Field(120.0, gt=0, description="seconds a worker owns a running delivery")
+
+
+class SweeperConfig(_Strict):
+    interval: float = Field(10.0, gt=0)
+    stale_after: float = Field(30.0, gt=0, description="pending work older than this is re-sent")
+
+
+class WorkerConfig(_Strict):
+    processes: int = Field(1, ge=1, le=64)
+    threads: int = Field(4, ge=1, le=64)
+
+
+class IntegrationConfig(_Strict):
+    connector: str
+    preset: str | None = None
+    settings: dict[str, Any] = Field(default_factory=dict)
+    enabled: bool = True
+
+
+class RuleConfig(_Strict):
+    name: str
+    scope: str = "account"
+    """``account`` or the name of one integration."""
+    stage: str
+    data_types: list[DataType] = Field(default_factory=list)
+    when: dict[str, Any] | None = None
+    then: list[dict[str, Any]] = Field(min_length=1)
+
+    @field_validator("stage")
+    @classmethod
+    def _stage(cls, value: str) -> str:
+        if value not in ("import", "export"):
+            raise ValueError("must be 'import' or 'export'")
+        return value
+
+
+class AccountConfig(_Strict):
+    account: str
+    store: str = "sqlite://var/connect-hub.db"
+    broker: str = "memory://"
+    secret_key: SecretStr | None = None
+    admin_token: SecretStr | None = None
+    service: ServiceConfig = Field(default_factory=ServiceConfig)
+    workers: WorkerConfig = Field(default_factory=WorkerConfig)
+    delivery: DeliveryPolicy = Field(default_factory=DeliveryPolicy)
+    sweeper: SweeperConfig = Field(default_factory=SweeperConfig)
+    integrations: dict[str, IntegrationConfig] = Field(default_factory=dict)
+    rules: list[RuleConfig] = Field(default_factory=list)
+
+    source_file: str = Field("<memory>", exclude=True)
+    env_paths: frozenset[str] = Field(frozenset(), exclude=True)
+    """Paths whose value came from an environment variable (so may hold a secret)."""
+
+    @field_validator("account")
+    @classmethod
+    def _account_name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError("must be lower-case letters, digits, '-' or '_', starting with a letter")
+        return value
+
+    @field_validator("integrations")
+    @classmethod
+    def _integration_names(cls, value: dict[str, IntegrationConfig]) -> dict[str, IntegrationConfig]:
+        for name in value:
+            if not _NAME.match(name):
+                raise ValueError(f"integration name {name!r} must be lower-case letters, digits, '-' or '_'")
+        return value
+
+    @field_validator("broker")
+    @classmethod
+    def _broker(cls, value: str) -> str:
+        if not (value == "memory://" or value.startswith(("redis://", "rediss://"))):
+            raise ValueError("must be 'memory://' (in-process) or a redis:// URL")
+        return value
+
+    def error(self, path: str, problem: str) -> ConfigError:
+        return ConfigError(problem, file=self.source_file, path=path)
+
+
+def load_config(path: str | os.PathLike[str], environ: dict[str, str] | None = None) -> AccountConfig:
+    """Read, substitute and validate one account file. Raises ConfigError (one line)."""
+    file = str(path)
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read the file ({exc.strerror})", file=file) from None
+    return parse_config(text, file=file, environ=environ)
+
+
+def parse_config(text: str, *, file: str = "<memory>", environ: dict[str, str] | None = None) -> AccountConfig:
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"not valid YAML: {problem}", file=file, path=where) from None
+    if not isinstance(raw, dict):
+        raise ConfigError("the file must be a mapping with at least 'account:'", file=file)
+    env_paths: set[str] = set()
+    data = _substitute(raw, "", os.environ if environ is None else environ, env_paths, file)
+    try:
+        config = AccountConfig.model_validate(data)
+    except ValidationError as exc:
+        raise _first_error(exc, file) from None
+    config = config.model_copy(update={"source_file": file, "env_paths": frozenset(env_paths)})
+    for key in SECRET_TOP_LEVEL:
+        if getattr(config, key) is not None and key not in env_paths:
+            raise config.error(key, "a secret must come from an environment variable: write ${VAR}")
+    return config
+
+
+def _substitute(value: Any, path: str, environ: Any, env_paths: set[str], file: str) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: _substitute(v, f"{path}.{k}" if path else str(k), environ, env_paths, file)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_substitute(v, f"{path}[{i}]", environ, env_paths, file) for i, v in enumerate(value)]
+    if isinstance(value, str) and "${" in value:
+        env_paths.add(path)
+
+        def replace(match: re.Match[str]) -> str:
+            name, default = match.group(1), match.group(2)
+            if name in environ:
+                return environ[name]
+            if default is not None:
+                return default
+            raise ConfigError(f"environment variable {name} is not set", file=file, path=path)
+
+        return _ENV_REF.sub(replace, value)
+    return value
+
+
+def _first_error(exc: ValidationError, file: str) -> ConfigError:
+    error = exc.errors()[0]
+    path = ".".join(str(part) for part in error["loc"] if part not in ("function-after",))
+    if error["type"] == "extra_forbidden":
+        problem = "unknown key (a typo?)"
+    elif error["type"] == "missing":
+        problem = "is required"
+    else:
+        problem = error["msg"].removeprefix("Value error, ")
+    return ConfigError(problem, file=file, path=path or None)

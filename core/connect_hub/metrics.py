@@ -1,0 +1,9 @@
+"""Prometheus metrics of the hub (served at ``/metrics``)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter
+
+WEBHOOKS = Counter("connect_hub_webhooks_total", "Webhook requests by integration and verdict", ["integration", "verdict"])
+EVENTS = Counter("connect_hub_events_total", "Events processed by the import step, by final state", ["state"])
+DELIVERIES = Counter("connect_hub_delivery_tries_total", "Export tries by target integration and resulting state", ["integration", "state"])

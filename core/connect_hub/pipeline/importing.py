@@ -1,0 +1,160 @@
+"""Import: parse an Event through its connector, apply import rules, merge into the store.
+
+A record version and the Deliveries it causes are written in one transaction (transactional
+outbox); the ids returned are what the caller wakes export actors for.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from connect_hub.account import Account
+from connect_hub.canonical import Canonical, Order, Product
+from connect_hub.contracts import Incoming, RawEvent, RuleContext
+from connect_hub.errors import MappingError
+from connect_hub.pipeline.routing import plan_deliveries
+from connect_hub.secrets import redact
+from connect_hub.store.models import Event, EventState, Link, Record
+
+log = logging.getLogger(__name__)
+
+
+async def import_event(account: Account, event_id: int) -> list[int]:
+    """Process one Event; return the ids of the pending Deliveries it created.
+
+    Safe to run any number of times: a done event is left alone, and merging the same content
+    again changes nothing.
+    """
+    event = await Event.get_or_none(id=event_id, account=account.name)
+    if event is None or event.state != EventState.PENDING:
+        return []
+    integration = account.integration(event.integration)
+    if integration is None:
+        await _finish(event, EventState.FAILED, f"integration {event.integration!r} is not configured")
+        return []
+    raw = RawEvent(
+        id=event.id, integration=event.integration, topic=event.topic,
+        headers=event.headers, body=bytes(event.body), received_at=event.received_at,
+    )
+    try:
+        incoming = await account.plugins.parse_event(integration, raw)
+    except MappingError as exc:
+        await _finish(event, EventState.FAILED, redact(str(exc), *account.secrets()))
+        return []
+    except Exception as exc:  # noqa: BLE001 - a connector bug must leave the event visible
+        log.exception("connector %s failed to parse event %s", integration.connector, event.id)
+        await _finish(event, EventState.FAILED, redact(f"{type(exc).__name__}: {exc}", *account.secrets()))
+        return []
+    deliveries: list[int] = []
+    notes: list[str] = []
+    for item in incoming:
+        if not integration.imports(item.data_type):
+            notes.append(f"{item.data_type} from {integration.name} is not imported (manifest/preset)")
+            continue
+        decision = account.rules.apply(
+            item.obj, RuleContext(account=account.name, stage="import", integration=integration.name, data_type=item.data_type)
+        )
+        if decision.blocked:
+            notes.append(f"{item.data_type} {item.external_id}: {decision.summary()}")
+            continue
+        item.obj = decision.obj
+        deliveries += await merge(account, integration.name, item, event.id)
+    await _finish(event, EventState.DONE, "; ".join(notes) or None)
+    return deliveries
+
+
+async def _finish(event: Event, state: EventState, message: str | None) -> None:
+    event.state = state
+    event.last_error = message
+    event.attempts += 1
+    event.processed_at = datetime.now(UTC)
+    await event.save(update_fields=["state", "last_error", "attempts", "processed_at"])
+
+
+async def merge(account: Account, source: str, item: Incoming, event_id: int | None) -> list[int]:
+    """Merge one incoming object into its record; retry once if a concurrent import created it."""
+    try:
+        return await _merge_once(account, source, item, event_id)
+    except IntegrityError:
+        return await _merge_once(account, source, item, event_id)
+
+
+async def _merge_once(account: Account, source: str, item: Incoming, event_id: int | None) -> list[int]:
+    obj = item.obj
+    data_type = str(obj.data_type)
+    key = obj.match_key()
+    new_hash = obj.content_hash()
+    async with in_transaction() as conn:
+        record = (
+            await Record.filter(account=account.name, data_type=data_type, key=key)
+            .select_for_update()
+            .using_db(conn)
+            .first()
+        )
+        link = await Link.filter(
+            account=account.name, integration=source, data_type=data_type, external_id=item.external_id
+        ).using_db(conn).first()
+        if isinstance(obj, Order):
+            await _link_order_lines(account, obj, conn)
+        changed = False
+        if record is None:
+            record = await Record.create(
+                account=account.name, data_type=data_type, key=key, version=1, hash=new_hash,
+                data=obj.model_dump(mode="json"), source=source, source_modified_at=obj.modified_at,
+                using_db=conn,
+            )
+            changed = True
+        elif _is_older(obj, record):
+            log.info("ignored an older %s %s from %s (no going back)", data_type, key, source)
+        elif new_hash != record.hash:
+            record.version += 1
+            record.hash = new_hash
+            record.data = obj.model_dump(mode="json")
+            record.source = source
+            record.source_modified_at = obj.modified_at or record.source_modified_at
+            await record.save(using_db=conn)
+            changed = True
+        echo = link is not None and link.last_export_hash == new_hash
+        if link is None:
+            link = await Link.create(
+                account=account.name, integration=source, data_type=data_type, external_id=item.external_id,
+                record_id=record.id, last_import_hash=new_hash, last_import_modified_at=obj.modified_at,
+                using_db=conn,
+            )
+        else:
+            link.last_import_hash = new_hash
+            link.last_import_modified_at = obj.modified_at
+            await link.save(using_db=conn, update_fields=["last_import_hash", "last_import_modified_at"])
+        if not changed or echo:
+            return []
+        return await plan_deliveries(account, record, obj, source, event_id, conn)
+
+
+def _is_older(obj: Canonical, record: Record) -> bool:
+    return bool(obj.modified_at and record.source_modified_at and obj.modified_at < record.source_modified_at)
+
+
+async def _link_order_lines(account: Account, order: Order, conn: object) -> None:
+    """Point each order line at its master product by SKU, creating a bare one if none exists.
+
+    A bare master product (SKU and name from the line) is not routed anywhere: it waits for a
+    product import to fill it in.
+    """
+    for line in order.lines:
+        if not line.sku:
+            continue
+        product = Product(sku=line.sku, name=line.name)
+        record = await Record.filter(
+            account=account.name, data_type="products", key=product.match_key()
+        ).using_db(conn).first()
+        if record is None:
+            record = await Record.create(
+                account=account.name, data_type="products", key=product.match_key(), version=1,
+                hash=product.content_hash(), data=product.model_dump(mode="json"), source=order.source,
+                using_db=conn,
+            )
+        line.product_record_id = record.id

@@ -1,0 +1,90 @@
+"""One process's hub: account, store connection, broker, actors and the event loop they share.
+
+The ORM belongs to the loop that opened it, so every process has exactly one asyncio loop (a
+Dramatiq ``EventLoopThread``) where the store is opened, async actors run, and, in the service,
+the HTTP server runs too. Tortoise's global fallback context makes the store visible to the
+coroutines Dramatiq's worker threads submit to that loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import dramatiq
+from dramatiq.asyncio import EventLoopThread, set_event_loop_thread
+
+from connect_hub.account import Account, build_account
+from connect_hub.actors import Actors
+from connect_hub.broker import make_broker
+from connect_hub.config import AccountConfig
+from connect_hub.plugins import Plugins
+from connect_hub.store.database import close_store, open_store
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    """Start with :meth:`start`, stop with :meth:`stop`; :meth:`run` runs a coroutine on the loop."""
+
+    def __init__(self, config: AccountConfig, plugins: Plugins | None = None, *, migrate: bool = False):
+        self.plugins = plugins or Plugins.load()
+        self.account: Account = build_account(config, self.plugins)
+        self.migrate = migrate
+        self.broker: dramatiq.Broker = make_broker(config.broker, namespace=f"connect-hub-{config.account}")
+        self.actors = Actors(self.broker, lambda: self.account)
+        self.loop_thread: EventLoopThread | None = None
+        self.worker: dramatiq.Worker | None = None
+
+    @property
+    def config(self) -> AccountConfig:
+        return self.account.config
+
+    def start(self) -> None:
+        self.loop_thread = EventLoopThread(log)
+        self.loop_thread.start(timeout=5.0)
+        set_event_loop_thread(self.loop_thread)
+        self.run(self._open())
+
+    async def _open(self) -> None:
+        await open_store(self.config.store, apply_migrations=self.migrate)
+        for integration in self.account.integrations.values():
+            await self.plugins.start(integration)
+
+    def start_workers(self, threads: int | None = None) -> None:
+        """Consume the broker's queue in this process (embedded mode, or ``connect-hub worker``)."""
+        self.worker = dramatiq.Worker(self.broker, worker_threads=threads or self.config.workers.threads, worker_timeout=200)
+        self.worker.start()
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        assert self.loop_thread is not None, "Runtime.start() first"
+        return self.loop_thread.run_coroutine(coro) if timeout is None else self._run_with_timeout(coro, timeout)
+
+    def _run_with_timeout(self, coro: Coroutine[Any, Any, T], timeout: float) -> T:
+        import asyncio
+
+        assert self.loop_thread is not None
+        return asyncio.run_coroutine_threadsafe(coro, self.loop_thread.loop).result(timeout)
+
+    def stop(self) -> None:
+        if self.worker is not None:
+            self.worker.stop(timeout=10_000)
+            self.worker = None
+        if self.loop_thread is not None:
+            try:
+                self.run(self._close(), timeout=15)
+            finally:
+                self.loop_thread.stop()
+                set_event_loop_thread(None)
+                self.loop_thread = None
+        self.broker.close()
+
+    async def _close(self) -> None:
+        for integration in self.account.integrations.values():
+            try:
+                await self.plugins.stop(integration)
+            except Exception:  # noqa: BLE001 - closing must go on for the others
+                log.exception("stopping integration %s failed", integration.name)
+        await close_store()

@@ -1,0 +1,79 @@
+"""The scheduler: runs the sweeper (and, later, polls) on a timer; one per hub, via a Redis lock."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+
+from connect_hub.pipeline.sweeper import find_stale
+from connect_hub.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+_TAKE_OR_RENEW = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('pexpire', KEYS[1], ARGV[2])
+elseif redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return 1
+end
+return 0
+"""
+
+
+class Leadership:
+    """A Redis lock that makes exactly one process the scheduler; renewed on every tick."""
+
+    def __init__(self, url: str, key: str, ttl_seconds: float):
+        import redis.asyncio as aioredis
+
+        self.client = aioredis.from_url(url)
+        self.key = key
+        self.token = uuid.uuid4().hex
+        self.ttl_ms = int(ttl_seconds * 1000)
+        self.script = self.client.register_script(_TAKE_OR_RENEW)
+
+    async def held(self) -> bool:
+        try:
+            return bool(await self.script(keys=[self.key], args=[self.token, self.ttl_ms]))
+        except Exception as exc:  # noqa: BLE001 - Redis away: nobody schedules until it is back
+            log.warning("scheduler lock unavailable: %s", exc)
+            return False
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+async def sweep_once(runtime: Runtime) -> tuple[int, int]:
+    """Re-send stale pending work; returns how many events and deliveries were re-sent."""
+    config = runtime.config
+    stale = await find_stale(config.account, config.sweeper.stale_after)
+    for event_id in stale.events:
+        runtime.actors.send_import(event_id)
+    for delivery_id in stale.deliveries:
+        runtime.actors.send_export(delivery_id)
+    if stale.events or stale.deliveries:
+        log.info("sweeper re-sent %d events and %d deliveries", len(stale.events), len(stale.deliveries))
+    return len(stale.events), len(stale.deliveries)
+
+
+async def run_scheduler(runtime: Runtime, stop: asyncio.Event) -> None:
+    """Tick until ``stop`` is set. With a Redis broker only the lock holder works."""
+    config = runtime.config
+    leadership = None
+    if config.broker.startswith("redis"):
+        leadership = Leadership(config.broker, f"connect-hub-{config.account}:scheduler", config.sweeper.interval * 3)
+    try:
+        while not stop.is_set():
+            if leadership is None or await leadership.held():
+                try:
+                    await sweep_once(runtime)
+                except Exception:  # noqa: BLE001 - the next tick tries again
+                    log.exception("sweeper tick failed")
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=config.sweeper.interval)
+            except TimeoutError:
+                pass
+    finally:
+        if leadership is not None:
+            await leadership.close()

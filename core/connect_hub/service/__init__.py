@@ -1,0 +1,1 @@
+"""The headless HTTP service: webhooks in, health, metrics and the admin API."""

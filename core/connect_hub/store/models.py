@@ -1,0 +1,127 @@
+"""Tortoise models of the central store (see DESIGN.md, "The words")."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class EventState(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    DEAD = "dead"
+
+
+class Record(Model):
+    """The hub's canonical copy of one object, with its version and content hash."""
+
+    id = fields.BigIntField(primary_key=True)
+    account = fields.CharField(max_length=100)
+    data_type = fields.CharField(max_length=20)
+    key = fields.CharField(max_length=300, description="match key: sku:X, email:x, order:ref")
+    version = fields.IntField(default=1)
+    hash = fields.CharField(max_length=64)
+    data = fields.JSONField()
+    source = fields.CharField(max_length=100, description="integration of the latest version")
+    source_modified_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "hub_record"
+        unique_together = (("account", "data_type", "key"),)
+
+
+class Link(Model):
+    """(integration, data type, external id) -> record, with the last import and export seen."""
+
+    id = fields.BigIntField(primary_key=True)
+    account = fields.CharField(max_length=100)
+    integration = fields.CharField(max_length=100)
+    data_type = fields.CharField(max_length=20)
+    external_id = fields.CharField(max_length=300)
+    record = fields.ForeignKeyField("hub.Record", related_name="links", on_delete=fields.CASCADE)
+    last_import_hash = fields.CharField(max_length=64, null=True)
+    last_import_modified_at = fields.DatetimeField(null=True)
+    last_export_hash = fields.CharField(max_length=64, null=True)
+    last_exported_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "hub_link"
+        unique_together = (
+            ("account", "integration", "data_type", "external_id"),
+            ("account", "integration", "record_id"),
+        )
+
+
+class Event(Model):
+    """One raw change as it arrived: a webhook body or a polled item, kept as received."""
+
+    id = fields.BigIntField(primary_key=True)
+    account = fields.CharField(max_length=100)
+    integration = fields.CharField(max_length=100)
+    topic = fields.CharField(max_length=100)
+    headers = fields.JSONField(default=dict)
+    body = fields.BinaryField()
+    state = fields.CharField(max_length=10, default=EventState.PENDING, db_index=True)
+    attempts = fields.IntField(default=0)
+    last_error = fields.TextField(null=True)
+    received_at = fields.DatetimeField(auto_now_add=True)
+    processed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "hub_event"
+        indexes = (("account", "state", "received_at"),)
+
+
+class Delivery(Model):
+    """One planned export of one record version to one integration."""
+
+    id = fields.BigIntField(primary_key=True)
+    account = fields.CharField(max_length=100)
+    integration = fields.CharField(max_length=100, description="the target")
+    data_type = fields.CharField(max_length=20)
+    record = fields.ForeignKeyField("hub.Record", related_name="deliveries", on_delete=fields.CASCADE)
+    version = fields.IntField()
+    hash = fields.CharField(max_length=64)
+    event = fields.ForeignKeyField("hub.Event", related_name="deliveries", null=True, on_delete=fields.SET_NULL)
+    state = fields.CharField(max_length=10, default=DeliveryState.PENDING)
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField(null=True)
+    lease_until = fields.DatetimeField(null=True)
+    last_error = fields.TextField(null=True)
+    reason = fields.TextField(null=True, description="why skipped: rule name or connector reason")
+    external_id = fields.CharField(max_length=300, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "hub_delivery"
+        unique_together = (("account", "integration", "record_id", "version"),)
+        indexes = (("account", "state", "next_attempt_at"),)
+
+
+class Cursor(Model):
+    """Where polling of (integration, data type) has got to."""
+
+    id = fields.BigIntField(primary_key=True)
+    account = fields.CharField(max_length=100)
+    integration = fields.CharField(max_length=100)
+    data_type = fields.CharField(max_length=20)
+    position = fields.TextField(null=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "hub_cursor"
+        unique_together = (("account", "integration", "data_type"),)

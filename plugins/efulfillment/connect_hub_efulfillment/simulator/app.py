@@ -1,0 +1,202 @@
+"""The simulated warehouse's HTTP API (``/api/v1``, key in ``X-Api-Key``) and control routes.
+
+The control routes under ``/_sim/`` need no key; they let tests and demos queue faults, seed
+stock, ship orders and read what the warehouse received.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import fields
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from connect_hub_efulfillment.simulator.state import Fault, SimulatorError, WarehouseState
+
+Handler = Callable[[Request], Awaitable[Response]]
+MAX_PER_PAGE = 100
+
+
+def create_app(api_key: str, state: WarehouseState | None = None) -> Starlette:
+    """A Starlette app simulating the warehouse; ``app.state.warehouse`` is its state."""
+    if not api_key:
+        raise ValueError("the simulator needs an API key")
+    warehouse = state if state is not None else WarehouseState()
+    key = api_key.encode()
+
+    def api(handler: Callable[[Request, WarehouseState], Awaitable[Response]]) -> Handler:
+        """Wrap an API endpoint: queued faults, key check, refusals as JSON, request log."""
+
+        async def endpoint(request: Request) -> Response:
+            fault = warehouse.take_fault(request.method, request.url.path)
+            response = await _answer(request, fault)
+            warehouse.log(request.method, request.url.path, request.url.query, response.status_code)
+            return response
+
+        async def _answer(request: Request, fault: Fault | None) -> Response:
+            if fault and fault.delay:
+                await asyncio.sleep(fault.delay)
+            if fault and fault.status:
+                return _fault_response(fault)
+            if not hmac.compare_digest(request.headers.get("x-api-key", "").encode(), key):
+                return _error(401, "unauthorized", "missing or wrong X-Api-Key header")
+            try:
+                response = await handler(request, warehouse)
+            except SimulatorError as exc:
+                return _error(exc.status, exc.code, exc.message)
+            if fault and fault.delay_after_create:
+                await asyncio.sleep(fault.delay_after_create)
+            return response
+
+        return endpoint
+
+    def control(handler: Callable[[Request, WarehouseState], Awaitable[Response]]) -> Handler:
+        async def endpoint(request: Request) -> Response:
+            try:
+                return await handler(request, warehouse)
+            except SimulatorError as exc:
+                return _error(exc.status, exc.code, exc.message)
+
+        return endpoint
+
+    app = Starlette(
+        routes=[
+            Route("/api/v1/ping", api(ping), methods=["GET"]),
+            Route("/api/v1/orders", api(create_order), methods=["POST"]),
+            Route("/api/v1/orders", api(list_orders), methods=["GET"]),
+            Route("/api/v1/orders/{reference}", api(get_order), methods=["GET"]),
+            Route("/api/v1/orders/{reference}/cancel", api(cancel_order), methods=["POST"]),
+            Route("/api/v1/stock", api(list_stock), methods=["GET"]),
+            Route("/_sim/faults", control(add_fault), methods=["POST"]),
+            Route("/_sim/faults", control(clear_faults), methods=["DELETE"]),
+            Route("/_sim/orders", control(sim_orders), methods=["GET"]),
+            Route("/_sim/orders/{reference}/ship", control(ship_order), methods=["POST"]),
+            Route("/_sim/stock", control(set_stock), methods=["POST"]),
+            Route("/_sim/requests", control(sim_requests), methods=["GET"]),
+            Route("/_sim/reset", control(reset), methods=["POST"]),
+        ]
+    )
+    app.state.warehouse = warehouse
+    return app
+
+
+# --- warehouse API -------------------------------------------------------------------------
+
+
+async def ping(request: Request, state: WarehouseState) -> Response:
+    return JSONResponse({"status": "ok", "warehouse": "connect-hub simulator"})
+
+
+async def create_order(request: Request, state: WarehouseState) -> Response:
+    order, created = state.create_order(await _body(request))
+    return JSONResponse(order, status_code=201 if created else 200)
+
+
+async def list_orders(request: Request, state: WarehouseState) -> Response:
+    return _page(request, state.list_orders())
+
+
+async def get_order(request: Request, state: WarehouseState) -> Response:
+    return JSONResponse(state.get_order(request.path_params["reference"]))
+
+
+async def cancel_order(request: Request, state: WarehouseState) -> Response:
+    return JSONResponse(state.cancel_order(request.path_params["reference"]))
+
+
+async def list_stock(request: Request, state: WarehouseState) -> Response:
+    return _page(request, state.list_stock())
+
+
+# --- control routes ------------------------------------------------------------------------
+
+
+async def add_fault(request: Request, state: WarehouseState) -> Response:
+    body = await _body(request)
+    known = {f.name for f in fields(Fault)}
+    if not isinstance(body, dict) or set(body) - known:
+        raise SimulatorError(
+            422, "invalid_fault", f"a fault is an object with keys {sorted(known)}"
+        )
+    fault = Fault(**body)
+    if fault.count == 0 or fault.count < -1:
+        raise SimulatorError(422, "invalid_fault", "count must be a positive number or -1")
+    state.add_fault(fault)
+    return JSONResponse({"queued": len(state.faults)}, status_code=201)
+
+
+async def clear_faults(request: Request, state: WarehouseState) -> Response:
+    state.clear_faults()
+    return Response(status_code=204)
+
+
+async def sim_orders(request: Request, state: WarehouseState) -> Response:
+    return JSONResponse(state.orders_with_create_requests())
+
+
+async def ship_order(request: Request, state: WarehouseState) -> Response:
+    return JSONResponse(state.ship_order(request.path_params["reference"]))
+
+
+async def set_stock(request: Request, state: WarehouseState) -> Response:
+    body = await _body(request)
+    if not isinstance(body, dict):
+        raise SimulatorError(422, "invalid_stock", 'stock is an object like {"SKU-1": 5}')
+    state.set_stock(body)
+    return JSONResponse(state.list_stock())
+
+
+async def sim_requests(request: Request, state: WarehouseState) -> Response:
+    return JSONResponse(state.logged_requests())
+
+
+async def reset(request: Request, state: WarehouseState) -> Response:
+    state.reset()
+    return Response(status_code=204)
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+async def _body(request: Request) -> Any:
+    try:
+        return json.loads(await request.body())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise SimulatorError(400, "invalid_json", "the request body is not valid JSON") from None
+
+
+def _page(request: Request, items: list[dict[str, Any]]) -> Response:
+    """One page of ``items`` by ``?page=`` (from 1) and ``?per_page=`` (1-100), with the total."""
+    page = _positive_int(request, "page", 1)
+    per_page = _positive_int(request, "per_page", 50)
+    if per_page > MAX_PER_PAGE:
+        raise SimulatorError(422, "invalid_parameter", f"per_page must be at most {MAX_PER_PAGE}")
+    start = (page - 1) * per_page
+    return JSONResponse(items[start : start + per_page], headers={"X-Total-Count": str(len(items))})
+
+
+def _positive_int(request: Request, name: str, default: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise SimulatorError(422, "invalid_parameter", f"{name} must be a positive integer")
+    return int(raw)
+
+
+def _fault_response(fault: Fault) -> Response:
+    headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+    return _error(
+        fault.status or 500, "simulated_fault", "fault injected by the simulator", headers
+    )
+
+
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse({"error": {"code": code, "message": message}}, status, headers=headers)

@@ -1,0 +1,287 @@
+"""The connector's hooks against the real simulator, and through the plugin entry point."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from importlib.metadata import entry_points
+
+import httpx
+import pytest
+from connect_hub import ENTRY_POINT_GROUP
+from connect_hub.canonical import Order, OrderLine, OrderStatus, Stock
+from connect_hub.contracts import ExportRequest, Integration
+from connect_hub.errors import PermanentError, TransientError
+from connect_hub.manifest import DataType, Direction
+from connect_hub_efulfillment import hooks
+from connect_hub_efulfillment.client import WarehouseClient
+from connect_hub_efulfillment.manifest import MANIFEST
+from connect_hub_efulfillment.simulator import RunningSimulator, running_simulator
+
+KEY = "wh-key-4b1d"
+
+
+@pytest.fixture(scope="module")
+def simulator():
+    with running_simulator(api_key=KEY) as sim:
+        yield sim
+
+
+@pytest.fixture
+def warehouse(simulator: RunningSimulator) -> RunningSimulator:
+    simulator.state.reset()
+    return simulator
+
+
+def make_integration(url: str, **settings) -> Integration:
+    return Integration(
+        account="acme",
+        name="warehouse",
+        connector="efulfillment",
+        preset="fulfilment",
+        settings={"url": url, "api_key": KEY} | settings,
+        manifest=MANIFEST,
+        flows=MANIFEST.flows_for("fulfilment"),
+    )
+
+
+@pytest.fixture
+async def integration(warehouse: RunningSimulator):
+    integration = make_integration(warehouse.url, timeout=2)
+    hooks.hub_integration_start(integration)
+    yield integration
+    await hooks.hub_integration_stop(integration)
+
+
+def make_order(status: OrderStatus = OrderStatus.PROCESSING, reference: str = "shop-1042") -> Order:
+    return Order(
+        reference=reference,
+        source="shop",
+        number="1042",
+        status=status,
+        currency="EUR",
+        total=Decimal(20),
+        email="ann@example.com",
+        lines=[OrderLine(sku="MUG-1", name="Mug", quantity=2)],
+    )
+
+
+def export(order: Order, external_id: str | None = None) -> ExportRequest:
+    return ExportRequest(
+        data_type=DataType.ORDERS,
+        record_id=1,
+        version=1,
+        obj=order,
+        external_id=external_id,
+        last_export_hash=None,
+    )
+
+
+def test_the_entry_point_loads_these_hooks():
+    [entry] = [e for e in entry_points(group=ENTRY_POINT_GROUP) if e.name == "efulfillment"]
+    assert entry.load() is hooks
+    assert hooks.hub_connector_manifest() is MANIFEST
+
+
+def test_manifest_preset_and_settings():
+    assert MANIFEST.default_preset == "fulfilment"
+    assert {(f.data_type, f.direction, f.timeframe) for f in MANIFEST.flows_for(None)} == {
+        (DataType.ORDERS, Direction.EXPORT, "realtime"),
+        (DataType.STOCKS, Direction.IMPORT, "realtime"),
+        (DataType.SHIPMENTS, Direction.IMPORT, "realtime"),
+    }
+    assert MANIFEST.setting("api_key").secret and MANIFEST.setting("url").required
+    assert MANIFEST.setting("send_statuses").default == ["processing"]
+    assert not MANIFEST.setting("timeout").required
+
+
+async def test_start_and_stop_manage_one_shared_client(warehouse: RunningSimulator):
+    integration = make_integration(warehouse.url)
+
+    hooks.hub_integration_start(integration)
+    client = integration.resources["client"]
+    assert isinstance(client, WarehouseClient)
+    await hooks.hub_export(integration, export(make_order()))
+    assert integration.resources["client"] is client
+
+    await hooks.hub_integration_stop(integration)
+    assert "client" not in integration.resources
+
+
+async def test_export_creates_the_order_once(integration, warehouse: RunningSimulator):
+    result = await hooks.hub_export(integration, export(make_order()))
+
+    [order] = warehouse.state.orders_with_create_requests()
+    assert result.external_id == order["id"] == "WH-000001"
+    assert result.skipped is None
+    assert order["reference"] == "shop-1042"
+    assert order["email"] == "ann@example.com"
+    assert order["lines"] == [{"sku": "MUG-1", "quantity": 2, "name": "Mug"}]
+    assert order["create_requests"] == 1
+
+
+async def test_a_retry_returns_the_same_external_id(integration, warehouse: RunningSimulator):
+    first = await hooks.hub_export(integration, export(make_order()))
+    again = await hooks.hub_export(integration, export(make_order(), first.external_id))
+
+    assert again.external_id == first.external_id
+    [order] = warehouse.state.orders_with_create_requests()
+    assert order["create_requests"] == 2
+
+
+async def test_a_retry_after_the_caller_timed_out_mid_create(warehouse: RunningSimulator):
+    integration = make_integration(warehouse.url, timeout=0.2)
+    await _add_fault(warehouse, {"delay_after_create": 0.5, "method": "POST"})
+
+    with pytest.raises(TransientError, match="timed out"):
+        await hooks.hub_export(integration, export(make_order()))
+    assert [o["reference"] for o in warehouse.state.list_orders()] == ["shop-1042"]
+
+    result = await hooks.hub_export(integration, export(make_order()))
+    await hooks.hub_integration_stop(integration)
+
+    [order] = warehouse.state.orders_with_create_requests()
+    assert result.external_id == order["id"]
+    assert order["create_requests"] == 2
+
+
+async def test_a_lazily_made_client_works_without_start(warehouse: RunningSimulator):
+    integration = make_integration(warehouse.url)
+
+    result = await hooks.hub_export(integration, export(make_order()))
+
+    assert result.external_id == "WH-000001"
+    await hooks.hub_integration_stop(integration)
+
+
+async def test_a_status_not_sent_is_skipped_with_the_status(integration, warehouse):
+    result = await hooks.hub_export(integration, export(make_order(OrderStatus.PENDING)))
+
+    assert result.skipped == "order status pending is not sent to the warehouse"
+    assert result.external_id is None
+    assert warehouse.state.logged_requests() == []
+
+
+async def test_send_statuses_is_a_setting(warehouse: RunningSimulator):
+    integration = make_integration(warehouse.url, send_statuses=["processing", "on_hold"])
+
+    result = await hooks.hub_export(integration, export(make_order(OrderStatus.ON_HOLD)))
+    await hooks.hub_integration_stop(integration)
+
+    assert result.external_id == "WH-000001"
+
+
+async def test_a_cancelled_order_is_cancelled_at_the_warehouse(integration, warehouse):
+    created = await hooks.hub_export(integration, export(make_order()))
+
+    result = await hooks.hub_export(
+        integration, export(make_order(OrderStatus.CANCELLED), created.external_id)
+    )
+    again = await hooks.hub_export(
+        integration, export(make_order(OrderStatus.CANCELLED), created.external_id)
+    )
+
+    assert result.external_id == again.external_id == created.external_id
+    assert warehouse.state.get_order("shop-1042")["status"] == "cancelled"
+    cancels = [r for r in warehouse.state.logged_requests() if r["path"].endswith("/cancel")]
+    assert len(cancels) == 1  # the repeat saw it cancelled already
+
+
+async def test_a_cancelled_order_the_warehouse_never_had_is_skipped(integration, warehouse):
+    result = await hooks.hub_export(integration, export(make_order(OrderStatus.CANCELLED)))
+
+    assert result.skipped == "order shop-1042 was cancelled before it reached the warehouse"
+    assert warehouse.state.list_orders() == []
+
+
+async def test_a_cancelled_order_already_shipped_fails(integration, warehouse):
+    await hooks.hub_export(integration, export(make_order()))
+    warehouse.state.ship_order("shop-1042")
+
+    with pytest.raises(PermanentError, match="already shipped it as WH-000001"):
+        await hooks.hub_export(integration, export(make_order(OrderStatus.CANCELLED)))
+    assert warehouse.state.get_order("shop-1042")["status"] == "shipped"
+
+
+async def test_a_500_fault_is_transient(integration, warehouse: RunningSimulator):
+    await _add_fault(warehouse, {"status": 500, "count": 1, "path_prefix": "/api/v1/orders"})
+
+    with pytest.raises(TransientError, match="500"):
+        await hooks.hub_export(integration, export(make_order()))
+    assert warehouse.state.list_orders() == []
+
+    result = await hooks.hub_export(integration, export(make_order()))
+    assert result.external_id == "WH-000001"
+
+
+async def test_a_429_fault_carries_retry_after(integration, warehouse: RunningSimulator):
+    await _add_fault(warehouse, {"status": 429, "retry_after": 3})
+
+    with pytest.raises(TransientError) as caught:
+        await hooks.hub_export(integration, export(make_order()))
+
+    assert caught.value.retry_after == 3
+
+
+async def test_other_data_types_are_permanent_errors(integration):
+    request = ExportRequest(
+        data_type=DataType.STOCKS,
+        record_id=1,
+        version=1,
+        obj=Stock(sku="MUG-1", quantity=3),
+        external_id=None,
+        last_export_hash=None,
+    )
+
+    with pytest.raises(PermanentError, match="takes no stocks export"):
+        await hooks.hub_export(integration, request)
+
+
+async def test_onboard_check_passes(integration):
+    checks = await hooks.hub_onboard_check(integration)
+
+    assert [(c.name, c.ok) for c in checks] == [
+        ("warehouse reachable", True),
+        ("api key accepted", True),
+    ]
+
+
+async def test_onboard_check_wrong_key(warehouse: RunningSimulator):
+    integration = make_integration(warehouse.url, api_key="wrong-key-123")
+
+    checks = await hooks.hub_onboard_check(integration)
+    await hooks.hub_integration_stop(integration)
+
+    assert [(c.name, c.ok) for c in checks] == [
+        ("warehouse reachable", True),
+        ("api key accepted", False),
+    ]
+    assert "401" in checks[1].message
+    assert all("wrong-key-123" not in c.message for c in checks)
+
+
+async def test_onboard_check_unreachable():
+    with running_simulator(api_key=KEY) as gone:
+        url = gone.url
+    integration = make_integration(url, timeout=1)
+
+    checks = await hooks.hub_onboard_check(integration)
+    await hooks.hub_integration_stop(integration)
+
+    assert [(c.name, c.ok) for c in checks] == [("warehouse reachable", False)]
+    assert "Cannot reach" in checks[0].message
+
+
+async def test_onboard_check_wrong_path(warehouse: RunningSimulator):
+    integration = make_integration(f"{warehouse.url}/api/v1")
+
+    [check] = await hooks.hub_onboard_check(integration)
+    await hooks.hub_integration_stop(integration)
+
+    assert not check.ok and "404" in check.message and "without /api/v1" in check.message
+
+
+async def _add_fault(warehouse: RunningSimulator, fault: dict) -> None:
+    """Queue a fault through the control route, as a test of the core would."""
+    async with httpx.AsyncClient(base_url=warehouse.url) as http:
+        response = await http.post("/_sim/faults", json=fault)
+        assert response.status_code == 201

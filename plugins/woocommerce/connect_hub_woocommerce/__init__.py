@@ -1,0 +1,1 @@
+"""The WooCommerce connector for connect-hub: webhook ingress and mapping to canonical objects."""

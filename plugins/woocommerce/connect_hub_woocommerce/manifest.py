@@ -1,0 +1,59 @@
+"""What the WooCommerce connector declares: its flows, presets and settings."""
+
+from __future__ import annotations
+
+from connect_hub.manifest import DataType, Direction, Flow, Manifest, Preset, Setting
+
+MANIFEST = Manifest(
+    name="woocommerce",
+    title="WooCommerce",
+    flows=(
+        Flow(data_type=DataType.ORDERS, direction=Direction.IMPORT),
+        Flow(data_type=DataType.PRODUCTS, direction=Direction.IMPORT, timeframe="5m"),
+        Flow(data_type=DataType.CHECKOUTS, direction=Direction.IMPORT),
+        Flow(data_type=DataType.CONTACTS, direction=Direction.IMPORT),
+        Flow(data_type=DataType.CONTACTS, direction=Direction.EXPORT),
+    ),
+    presets=(
+        Preset(
+            name="shop-with-efulfillment",
+            description="A shop whose orders a warehouse fulfils: stock and shipments come back.",
+            flows=(
+                Flow(data_type=DataType.STOCKS, direction=Direction.EXPORT),
+                Flow(data_type=DataType.SHIPMENTS, direction=Direction.EXPORT),
+            ),
+        ),
+        Preset(
+            name="shop-with-marketing-automation",
+            description="A shop whose orders, checkouts and contacts feed a marketing tool.",
+            flows=(),
+        ),
+    ),
+    default_preset="shop-with-efulfillment",
+    settings=(
+        Setting(name="url", description="The shop's address, e.g. https://shop.example"),
+        Setting(
+            name="api_key",
+            description="REST API consumer key (ck_...), from WooCommerce > Settings > Advanced",
+            secret=True,
+        ),
+        Setting(name="api_secret", description="REST API consumer secret (cs_...)", secret=True),
+        Setting(
+            name="webhook_secret",
+            description=(
+                "Secret that signs the shop's webhooks; when absent the hub derives one from its "
+                "secret key (CONNECT_HUB_SECRET_KEY)"
+            ),
+            required=False,
+            secret=True,
+        ),
+        Setting(
+            name="status_map",
+            description=(
+                "Custom WooCommerce order statuses mapped to hub statuses, "
+                'e.g. {"awaiting-pickup": "processing"}; absent means {}'
+            ),
+            required=False,
+        ),
+    ),
+)

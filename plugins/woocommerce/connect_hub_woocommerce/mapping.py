@@ -1,0 +1,246 @@
+"""Pure functions from WooCommerce REST/webhook JSON to the hub's canonical objects.
+
+A webhook body is the same object as ``GET /wc/v3/{resource}s/{id}``, so these functions serve
+webhooks and polling alike. Money becomes ``Decimal`` from the text WooCommerce sends (callers
+should parse JSON with ``parse_float=Decimal`` so that numbers such as a line's ``price`` keep
+their digits); times come from the ``*_gmt`` fields as UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from connect_hub.canonical import Address, Contact, Order, OrderLine, OrderStatus, Product
+from connect_hub.errors import MappingError
+
+# --- Tables -----------------------------------------------------------------------------------
+
+ADDRESS_FIELDS: dict[str, str] = {
+    # Address field <- WooCommerce billing/shipping field
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "company": "company",
+    "line1": "address_1",
+    "line2": "address_2",
+    "postcode": "postcode",
+    "city": "city",
+    "state": "state",
+    "country": "country",
+    "phone": "phone",
+    "email": "email",
+}
+
+ORDER_STATUSES: dict[str, OrderStatus] = {
+    # The standard WooCommerce statuses; a shop's custom ones go through the status_map setting.
+    "pending": OrderStatus.PENDING,
+    "processing": OrderStatus.PROCESSING,
+    "on-hold": OrderStatus.ON_HOLD,
+    "completed": OrderStatus.COMPLETED,
+    "cancelled": OrderStatus.CANCELLED,
+    "refunded": OrderStatus.REFUNDED,
+    "failed": OrderStatus.FAILED,
+}
+
+CHECKOUT_DRAFT = "checkout-draft"
+"""The block checkout's cart in progress: not an order yet (no payment, no order mail)."""
+
+
+# --- Orders -----------------------------------------------------------------------------------
+
+
+def parse_order(
+    data: Mapping[str, Any], integration_name: str, status_map: Mapping[str, str]
+) -> Order | None:
+    """The Order in ``data``, or None for a ``checkout-draft``.
+
+    The block checkout saves the cart as a ``checkout-draft`` order while the shopper is still
+    typing; it is not an order until it leaves that status (as ``pending`` or ``processing``),
+    and WooCommerce sends ``order.updated`` then. Importing drafts would hand warehouses orders
+    that may never be placed.
+    """
+    if data.get("status") == CHECKOUT_DRAFT:
+        return None
+    return order_from_wc(data, integration_name, status_map)
+
+
+def order_from_wc(
+    data: Mapping[str, Any], integration_name: str, status_map: Mapping[str, str]
+) -> Order:
+    """Map a WooCommerce order; raises MappingError for a status the hub cannot place."""
+    number = str(data.get("number") or data.get("id", ""))
+    what = f"order {number} of integration {integration_name!r}"
+    billing = data.get("billing") or {}
+    return Order(
+        reference=f"{integration_name}-{number}",
+        source=integration_name,
+        number=number,
+        status=order_status(data.get("status", ""), what, status_map),
+        currency=data.get("currency", ""),
+        total=money(data.get("total"), what, "total"),
+        shipping_total=money(data.get("shipping_total"), what, "shipping_total"),
+        tax_total=money(data.get("total_tax"), what, "total_tax"),
+        email=billing.get("email", ""),
+        billing=address_from_wc(billing),
+        shipping=address_from_wc(data.get("shipping") or {}),
+        lines=[line_from_wc(item, what) for item in data.get("line_items") or ()],
+        note=data.get("customer_note", ""),
+        created_at=gmt_datetime(data, "date_created"),
+        modified_at=gmt_datetime(data, "date_modified"),
+    )
+
+
+def order_status(status: str, what: str, status_map: Mapping[str, str]) -> OrderStatus:
+    """The hub status for a WooCommerce status; ``status_map`` comes first, then the standard."""
+    if status in status_map:
+        target = str(status_map[status])
+        try:
+            return OrderStatus(target.replace("-", "_"))
+        except ValueError:
+            known = ", ".join(s.value for s in OrderStatus)
+            raise MappingError(
+                f"{what}: status_map maps {status!r} to {target!r}, which is not a hub status "
+                f"({known})"
+            ) from None
+    if status in ORDER_STATUSES:
+        return ORDER_STATUSES[status]
+    raise MappingError(
+        f"{what} has the status {status!r}, which is not a standard WooCommerce status: map it "
+        f"in the integration's status_map setting (e.g. status_map: {{{status!r}: 'processing'}}) "
+        "or handle it with a rule"
+    )
+
+
+def line_from_wc(item: Mapping[str, Any], what: str) -> OrderLine:
+    """One order line; an empty SKU (a product without one) becomes None."""
+    return OrderLine(
+        sku=item.get("sku") or None,
+        name=item.get("name", ""),
+        quantity=int(item.get("quantity", 0)),
+        unit_price=money(item.get("price"), what, "line_items.price"),  # a JSON number
+        total=money(item.get("total"), what, "line_items.total"),
+    )
+
+
+# --- Contacts ---------------------------------------------------------------------------------
+
+
+def contact_from_wc_customer(data: Mapping[str, Any]) -> Contact:
+    """Map a WooCommerce customer (``/customers/{id}``); names come from the account."""
+    email = data.get("email") or ""
+    if not email:
+        raise MappingError(
+            f"customer {data.get('id')} has no e-mail address, so it cannot be linked"
+        )
+    billing = data.get("billing") or {}
+    return Contact(
+        email=email,
+        first_name=data.get("first_name", ""),
+        last_name=data.get("last_name", ""),
+        company=billing.get("company", ""),
+        phone=billing.get("phone", ""),
+        billing=address_from_wc(billing),
+        shipping=address_from_wc(data.get("shipping") or {}),
+        modified_at=gmt_datetime(data, "date_modified"),
+    )
+
+
+def contact_from_order_billing(data: Mapping[str, Any]) -> Contact | None:
+    """The person who placed an order (a guest checkout too), or None without an e-mail.
+
+    ``modified_at`` is the order's creation time, not its last change: the billing details are a
+    snapshot taken at checkout, so a later status change of an old order must not count as a
+    newer version of the contact than an edit made to the customer's account since.
+    """
+    billing = data.get("billing") or {}
+    email = billing.get("email") or ""
+    if not email:
+        return None
+    return Contact(
+        email=email,
+        first_name=billing.get("first_name", ""),
+        last_name=billing.get("last_name", ""),
+        company=billing.get("company", ""),
+        phone=billing.get("phone", ""),
+        billing=address_from_wc(billing),
+        shipping=address_from_wc(data.get("shipping") or {}),
+        modified_at=gmt_datetime(data, "date_created"),
+    )
+
+
+def address_from_wc(data: Mapping[str, Any]) -> Address:
+    """A billing or shipping address; missing fields and nulls become empty strings."""
+    return Address(**{field: data.get(wc) or "" for field, wc in ADDRESS_FIELDS.items()})
+
+
+# --- Products ---------------------------------------------------------------------------------
+
+
+def product_from_wc(data: Mapping[str, Any]) -> Product:
+    """Map a product or a variation (a variation arrives as ``product.updated`` with its own id).
+
+    A variation's body names its parent by id only, so ``parent_sku`` stays None here; its
+    attributes (``[{"name": "Size", "option": "S"}]``) become ``{"Size": "S"}``. A variation whose
+    stock the parent manages (``manage_stock: "parent"``) reports no stock of its own.
+    """
+    variation = data.get("type") == "variation" or bool(data.get("parent_id"))
+    manage_stock = data.get("manage_stock") is True
+    stock = data.get("stock_quantity")
+    what = f"product {data.get('id')}"
+    return Product(
+        sku=data.get("sku") or None,
+        barcode=data.get("global_unique_id") or None,
+        name=data.get("name", ""),
+        price=optional_money(data.get("price"), what, "price"),
+        attributes=variation_attributes(data) if variation else {},
+        manage_stock=manage_stock,
+        stock_quantity=int(stock) if manage_stock and stock is not None else None,
+        modified_at=gmt_datetime(data, "date_modified"),
+    )
+
+
+def variation_attributes(data: Mapping[str, Any]) -> dict[str, str]:
+    """A variation's chosen options by attribute name."""
+    return {
+        str(attribute.get("name", "")): str(attribute.get("option", ""))
+        for attribute in data.get("attributes") or ()
+        if attribute.get("name")
+    }
+
+
+# --- Values -----------------------------------------------------------------------------------
+
+
+def money(value: Any, what: str, field: str) -> Decimal:
+    """A Decimal from WooCommerce's decimal text (or a number); empty or absent is zero."""
+    if value is None or value == "":
+        return Decimal(0)
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        raise MappingError(f"{what}: {field} is {value!r}, which is not an amount") from None
+
+
+def optional_money(value: Any, what: str, field: str) -> Decimal | None:
+    """Like :func:`money`, but empty or absent is None (a variable product has no own price)."""
+    return None if value is None or value == "" else money(value, what, field)
+
+
+def gmt_datetime(data: Mapping[str, Any], name: str) -> datetime | None:
+    """``{name}_gmt`` as an aware UTC datetime, else ``{name}`` read as UTC, else None.
+
+    The field without ``_gmt`` is the shop's local time without an offset; it is only a fallback
+    for bodies that lack the GMT field.
+    """
+    text = data.get(f"{name}_gmt") or data.get(name)
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(text))
+    except ValueError:
+        raise MappingError(f"{name} is {text!r}, which is not a date and time") from None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
