@@ -135,6 +135,18 @@ def test_delay_before_answering(http: httpx.Client):
 def test_invalid_fault_is_422(http: httpx.Client):
     assert http.post("/_sim/faults", json={"status": 500, "colour": "red"}).status_code == 422
     assert http.post("/_sim/faults", json={"count": 0}).status_code == 422
+    assert http.post("/_sim/faults", json={"status": "500"}).status_code == 422
+    assert http.post("/_sim/faults", json={"status": 200}).status_code == 422
+    assert http.post("/_sim/faults", json={"delay": -1}).status_code == 422
+    assert http.post("/_sim/faults", json=[]).status_code == 422
+    assert http.get("/api/v1/ping").status_code == 200
+
+
+def test_fault_for_one_method_only(http: httpx.Client):
+    http.post("/_sim/faults", json={"status": 502, "method": "post", "count": -1})
+
+    assert http.get("/api/v1/orders").status_code == 200
+    assert http.post("/api/v1/orders", json=ORDER).status_code == 502
 
 
 def test_orders_pagination(http: httpx.Client):
@@ -189,3 +201,11 @@ def test_running_simulator_stops_even_with_a_request_sleeping_in_a_fault():
     assert time.monotonic() - started < 5
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{sim.url}/api/v1/ping", timeout=1)
+
+
+def test_running_simulator_on_a_taken_port_says_so(simulator: RunningSimulator):
+    port = int(simulator.url.rsplit(":", 1)[1])
+
+    taken = running_simulator(port=port, api_key=KEY)
+    with pytest.raises(RuntimeError, match=f"cannot listen on 127.0.0.1:{port}"):
+        taken.__enter__()

@@ -36,11 +36,11 @@ def create_app(api_key: str, state: WarehouseState | None = None) -> Starlette:
 
         async def endpoint(request: Request) -> Response:
             fault = warehouse.take_fault(request.method, request.url.path)
-            response = await _answer(request, fault)
+            response = await answer(request, fault)
             warehouse.log(request.method, request.url.path, request.url.query, response.status_code)
             return response
 
-        async def _answer(request: Request, fault: Fault | None) -> Response:
+        async def answer(request: Request, fault: Fault | None) -> Response:
             if fault and fault.delay:
                 await asyncio.sleep(fault.delay)
             if fault and fault.status:
@@ -125,10 +125,7 @@ async def add_fault(request: Request, state: WarehouseState) -> Response:
         raise SimulatorError(
             422, "invalid_fault", f"a fault is an object with keys {sorted(known)}"
         )
-    fault = Fault(**body)
-    if fault.count == 0 or fault.count < -1:
-        raise SimulatorError(422, "invalid_fault", "count must be a positive number or -1")
-    state.add_fault(fault)
+    state.add_fault(Fault(**body))
     return JSONResponse({"queued": len(state.faults)}, status_code=201)
 
 

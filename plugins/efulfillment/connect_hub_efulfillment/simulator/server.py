@@ -51,7 +51,13 @@ def running_simulator(
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise RuntimeError(
+            f"the warehouse simulator cannot listen on {host}:{port}: {exc}"
+        ) from exc
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(
         create_app(api_key, warehouse),

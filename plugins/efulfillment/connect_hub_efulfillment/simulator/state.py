@@ -46,8 +46,25 @@ class Fault:
     path_prefix: str = "/api/"
     method: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.status is not None and not (
+            isinstance(self.status, int) and 400 <= self.status < 600
+        ):
+            raise SimulatorError(
+                422, "invalid_fault", "status must be an HTTP error status (4xx, 5xx)"
+            )
+        if not isinstance(self.count, int) or self.count == 0 or self.count < -1:
+            raise SimulatorError(422, "invalid_fault", "count must be a positive integer or -1")
+        for name in ("delay", "delay_after_create"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or value < 0:
+                raise SimulatorError(
+                    422, "invalid_fault", f"{name} must be a number of seconds >= 0"
+                )
+
     def matches(self, method: str, path: str) -> bool:
-        return path.startswith(self.path_prefix) and self.method in (None, method.upper())
+        wanted = self.method.upper() if self.method else method
+        return path.startswith(self.path_prefix) and wanted == method
 
 
 @dataclass(frozen=True)

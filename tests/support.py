@@ -1,0 +1,206 @@
+"""Helpers and fixtures for the core tests: account files, a running simulator, a running hub."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from connect_hub.config import parse_config
+from connect_hub.embedded import running_hub
+from connect_hub.runtime import Runtime
+from connect_hub_efulfillment.simulator.server import running_simulator
+from connect_hub_woocommerce.webhooks import sign
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "plugins" / "woocommerce" / "tests" / "samples" / "received"
+WEBHOOK_SECRET = "verify-secret-123"
+WAREHOUSE_KEY = "wh-test-key-5f2a"
+ADMIN_TOKEN = "admin-test-token-93c1"
+ENV = {
+    "TEST_HUB_SECRET_KEY": "hub-secret-key-for-tests",
+    "TEST_ADMIN_TOKEN": ADMIN_TOKEN,
+    "TEST_SHOP_KEY": "ck_test_0123456789",
+    "TEST_SHOP_SECRET": "cs_test_9876543210",
+    "TEST_SHOP_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    "TEST_WAREHOUSE_KEY": WAREHOUSE_KEY,
+}
+PG_URL = "postgres://postgres@127.0.0.1:5432/test"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def account_yaml(*, account: str, store: str, broker: str = "memory://", warehouse_url: str, extra: str = "") -> str:
+    return f"""
+account: {account}
+store: {store}
+broker: {broker}
+secret_key: ${{TEST_HUB_SECRET_KEY}}
+admin_token: ${{TEST_ADMIN_TOKEN}}
+service: {{host: 127.0.0.1, port: 0}}
+delivery: {{max_attempts: 3, backoff_base: 0.2, backoff_max: 2, lease: 4}}
+sweeper: {{interval: 0.5, stale_after: 1.5}}
+integrations:
+  shop:
+    connector: woocommerce
+    preset: shop-with-efulfillment
+    settings:
+      url: https://shop.example
+      api_key: ${{TEST_SHOP_KEY}}
+      api_secret: ${{TEST_SHOP_SECRET}}
+      webhook_secret: ${{TEST_SHOP_WEBHOOK_SECRET}}
+  warehouse:
+    connector: efulfillment
+    preset: fulfilment
+    settings:
+      url: {warehouse_url}
+      api_key: ${{TEST_WAREHOUSE_KEY}}
+      timeout: 10
+{extra}
+"""
+
+
+@pytest.fixture(autouse=True)
+def _env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in ENV.items():
+        monkeypatch.setenv(key, value)
+
+
+def service_available(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, port: int) -> None:
+    """Skip when a real service is missing, except under CI=true, where that is a failure."""
+    if service_available("127.0.0.1", port):
+        return
+    message = f"{name} is not running on 127.0.0.1:{port}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message} (CI must run the tests that need it)")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def postgres() -> str:
+    require_service("PostgreSQL", 5432)
+    return PG_URL
+
+
+@pytest.fixture
+def redis_url() -> str:
+    require_service("Redis", 6379)
+    return REDIS_URL
+
+
+@pytest.fixture
+def simulator() -> Iterator[Any]:
+    with running_simulator(port=0, api_key=WAREHOUSE_KEY) as sim:
+        yield sim
+
+
+class Warehouse:
+    """The simulator seen over HTTP through its control routes."""
+
+    def __init__(self, url: str):
+        self.url = url
+
+    def orders(self) -> list[dict[str, Any]]:
+        return httpx.get(f"{self.url}/_sim/orders").json()
+
+    def fault(self, **fault: Any) -> None:
+        httpx.post(f"{self.url}/_sim/faults", json=fault).raise_for_status()
+
+    def clear_faults(self) -> None:
+        httpx.delete(f"{self.url}/_sim/faults").raise_for_status()
+
+
+@pytest.fixture
+def warehouse(simulator: Any) -> Warehouse:
+    return Warehouse(simulator.url)
+
+
+class Hub:
+    """A hub running in this process, with helpers to post webhooks and read the admin API."""
+
+    def __init__(self, process: Any):
+        self.process = process
+        self.url = process.url
+        self.runtime: Runtime = process.runtime
+        self.config_file = process.runtime.config.source_file
+
+    def post_webhook(self, body: bytes, *, topic: str = "order.updated", secret: str = WEBHOOK_SECRET, integration: str = "shop", signature: str | None = None) -> httpx.Response:
+        headers = {
+            "content-type": "application/json",
+            "x-wc-webhook-topic": topic,
+            "x-wc-webhook-source": "https://shop.example/",
+            "x-wc-webhook-signature": signature if signature is not None else sign(secret, body),
+            "x-wc-webhook-id": "3",
+            "x-wc-webhook-delivery-id": uuid.uuid4().hex,
+        }
+        return httpx.post(f"{self.url}/webhooks/{integration}", content=body, headers=headers)
+
+    def api(self, path: str, method: str = "GET") -> Any:
+        response = httpx.request(method, f"{self.url}/api/v1/{path}", headers={"authorization": f"Bearer {ADMIN_TOKEN}"})
+        response.raise_for_status()
+        return response.json()
+
+    def deliveries(self, **filters: str) -> list[dict[str, Any]]:
+        query = "&".join(f"{k}={v}" for k, v in filters.items())
+        return self.api(f"deliveries?{query}")["items"]
+
+    def events(self) -> list[dict[str, Any]]:
+        return self.api("events")["items"]
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+@pytest.fixture
+def make_hub(tmp_path: Path, warehouse: Warehouse) -> Iterator[Callable[..., Hub]]:
+    """Start an embedded hub (SQLite, in-process broker) against the simulator."""
+    started: list[Any] = []
+
+    def start(extra: str = "", store: str | None = None, account: str = "acme") -> Hub:
+        text = account_yaml(account=account, store=store or f"sqlite://{tmp_path}/hub.db", warehouse_url=warehouse.url, extra=extra)
+        file = tmp_path / "account.yaml"
+        file.write_text(text)
+        runtime = Runtime(parse_config(text, file=str(file)), migrate=True)
+        context = running_hub(runtime, port=0)
+        process = context.__enter__()
+        started.append(context)
+        return Hub(process)
+
+    yield start
+    for context in reversed(started):
+        context.__exit__(None, None, None)
+
+
+def order_body(sample: str = "0013-order_updated.json", **changes: Any) -> bytes:
+    """A real WooCommerce order body with some fields changed (re-signed by the poster)."""
+    raw = json.loads((SAMPLES / sample).read_text())["body_raw"]
+    data = json.loads(raw)
+    data.update(changes)
+    return json.dumps(data).encode()
+
+
+def raw_sample(sample: str) -> tuple[dict[str, str], bytes]:
+    captured = json.loads((SAMPLES / sample).read_text())
+    return {k.lower(): v for k, v in captured["headers"]}, captured["body_raw"].encode()
