@@ -19,6 +19,7 @@ from connect_hub.secrets import redact
 from connect_hub.store.models import Delivery, DeliveryState, Link, Record
 
 log = logging.getLogger(__name__)
+MAX_RETRY_AFTER = 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -30,9 +31,10 @@ class Outcome:
 
 
 def backoff(attempt: int, base: float, cap: float, retry_after: float | None) -> float:
-    """Seconds to wait before try ``attempt + 1``: the peer's Retry-After, else exponential + jitter."""
+    """Seconds to wait before try ``attempt + 1``: the peer's Retry-After (never shortened to
+    ``cap``: the peer knows best), else exponential backoff with jitter, at most ``cap``."""
     if retry_after is not None:
-        return min(max(retry_after, 0.0), cap)
+        return min(max(retry_after, 0.0), MAX_RETRY_AFTER)
     delay = min(cap, base * 2 ** max(attempt - 1, 0))
     return delay * random.uniform(0.8, 1.2)
 

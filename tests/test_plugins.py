@@ -1,0 +1,125 @@
+"""Plugins: found through one entry-point group, dispatched to one connector, every hook documented."""
+
+from __future__ import annotations
+
+import inspect
+from importlib.metadata import EntryPoint
+
+import pytest
+
+from connect_hub import hookimpl, hookspecs
+from connect_hub.contracts import ExportRequest, ExportResult, Integration, WebhookRequest
+from connect_hub.errors import PluginError
+from connect_hub.manifest import DataType, Direction, Flow, Manifest
+from connect_hub.plugins import Plugins, get_plugin_manager
+
+
+class EchoConnector:
+    """A third-party connector as a test sees it: records what it is asked."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.exports: list[str] = []
+        self.verified: list[str] = []
+
+    @hookimpl
+    def hub_connector_manifest(self) -> Manifest:
+        return Manifest(name=self.name, title=self.name, flows=(Flow(data_type=DataType.ORDERS, direction=Direction.EXPORT),))
+
+    @hookimpl
+    def hub_webhook_verify(self, integration, request):
+        self.verified.append(integration.name)
+        return None
+
+    @hookimpl
+    async def hub_export(self, integration, request):
+        self.exports.append(integration.name)
+        return ExportResult(external_id=f"{self.name}-1")
+
+
+def integration(plugins: Plugins, connector: str, name: str) -> Integration:
+    manifest = plugins.manifests[connector]
+    return Integration(account="acme", name=name, connector=connector, preset=None, settings={}, manifest=manifest, flows=manifest.flows)
+
+
+def test_built_in_connectors_are_found_through_the_entry_point_group() -> None:
+    plugins = Plugins.load()
+    assert {"woocommerce", "efulfillment"} <= set(plugins.manifests)
+
+
+async def test_each_hook_call_reaches_only_the_integrations_connector() -> None:
+    alpha, beta = EchoConnector("alpha"), EchoConnector("beta")
+    plugins = Plugins.load(extra=[("alpha", alpha), ("beta", beta)])
+    target = integration(plugins, "beta", "b1")
+    request = ExportRequest(data_type=DataType.ORDERS, record_id=1, version=1, obj=None, external_id=None, last_export_hash=None)  # type: ignore[arg-type]
+    result = await plugins.export(target, request)
+    plugins.verify_webhook(target, WebhookRequest(headers={}, body=b""))
+    assert result.external_id == "beta-1"
+    assert beta.exports == ["b1"] and alpha.exports == []
+    assert beta.verified == ["b1"] and alpha.verified == []
+
+
+def test_a_plugin_that_fails_to_import_is_a_one_line_error_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = EntryPoint(name="broken", value="connect_hub_no_such_module.hooks", group="connect_hub.plugins")
+    monkeypatch.setattr("connect_hub.plugins.entry_points", lambda group: [broken])
+    with pytest.raises(PluginError) as caught:
+        get_plugin_manager()
+    assert str(caught.value).startswith("plugin 'broken' (connect_hub_no_such_module.hooks) failed to load: ModuleNotFoundError")
+    assert "\n" not in str(caught.value)
+
+
+def test_a_plugin_implementing_an_unknown_hook_is_refused() -> None:
+    class Typo:
+        @hookimpl
+        def hub_webhook_verfy(self, integration, request):
+            return None
+
+    with pytest.raises(PluginError, match="plugin 'typo' is broken"):
+        get_plugin_manager(extra=[("typo", Typo())], load_entry_points=False)
+
+
+def test_two_plugins_declaring_one_connector_are_refused() -> None:
+    with pytest.raises(PluginError, match="already declares"):
+        Plugins.load(extra=[("one", EchoConnector("same")), ("two", EchoConnector("same"))])
+
+
+def test_a_blocked_plugin_is_not_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONNECT_HUB_BLOCK_PLUGINS", "efulfillment")
+    assert "efulfillment" not in Plugins.load().manifests
+
+
+@pytest.mark.parametrize("name", hookspecs._all_specs())
+def test_every_hook_spec_says_when_it_is_called_and_what_it_returns(name: str) -> None:
+    doc = inspect.getdoc(getattr(hookspecs, name)) or ""
+    assert "Called" in doc, f"{name}: say when it is called"
+    assert ":param" in doc or not inspect.signature(getattr(hookspecs, name)).parameters, f"{name}: document every parameter"
+    for parameter in inspect.signature(getattr(hookspecs, name)).parameters:
+        assert f":param {parameter}:" in doc, f"{name}: document {parameter}"
+
+
+def test_rule_hooks_let_a_plugin_add_an_operator_and_an_action() -> None:
+    from connect_hub.canonical import Contact
+    from connect_hub.config import RuleConfig
+    from connect_hub.contracts import RuleContext
+    from connect_hub.rules import ActionOutcome, build_engine
+
+    class VipRules:
+        @hookimpl
+        def hub_register_rule_operators(self, operators):
+            operators.add("is_vip_domain", lambda value, argument: isinstance(value, str) and value.endswith("@vip.example"))
+
+        @hookimpl
+        def hub_register_rule_actions(self, actions):
+            def tag(data, argument, context):
+                data["company"] = argument
+                return ActionOutcome(note="tagged")
+
+            actions.add("tag_company", tag)
+
+    pm = get_plugin_manager(extra=[("vip", VipRules())], load_entry_points=False)
+    rule = RuleConfig(name="vip", stage="import", when={"field": "email", "op": "is_vip_domain"}, then=[{"tag_company": "VIP"}])
+    engine = build_engine([rule], pm)
+    context = RuleContext(account="acme", stage="import", integration="shop", data_type=DataType.CONTACTS)
+    decision = engine.apply(Contact(email="a@vip.example"), context)
+    assert decision.matched == ["vip"] and decision.obj.company == "VIP"
+    assert engine.apply(Contact(email="a@other.example"), context).matched == []
