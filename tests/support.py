@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from connect_hub.config import parse_config
 from connect_hub.embedded import running_hub
 from connect_hub.runtime import Runtime

@@ -6,12 +6,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-
 from connect_hub.canonical import Contact, Order, OrderLine, Product, Stock, load
 
 
 def an_order(**changes) -> Order:
-    values = dict(reference="shop-1", source="shop", number="1", status="processing", currency="EUR", total=Decimal("9.90"), lines=[OrderLine(sku="A", quantity=1)])
+    values = {"reference": "shop-1", "source": "shop", "number": "1", "status": "processing", "currency": "EUR", "total": Decimal("9.90"), "lines": [OrderLine(sku="A", quantity=1)]}
     values.update(changes)
     return Order(**values)
 

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from connect_hub.account import build_account
 from connect_hub.config import parse_config
 from connect_hub.errors import ConfigError
@@ -83,7 +82,7 @@ rules:
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "connect_hub.cli", *args], capture_output=True, text=True,
-        env={**os.environ, **ENV, "COLUMNS": "300"}, cwd=cwd, timeout=60,
+        env={**os.environ, **ENV, "COLUMNS": "300"}, cwd=cwd, timeout=60, check=False,
     )
 
 

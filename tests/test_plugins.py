@@ -6,7 +6,6 @@ import inspect
 from importlib.metadata import EntryPoint
 
 import pytest
-
 from connect_hub import hookimpl, hookspecs
 from connect_hub.contracts import ExportRequest, ExportResult, Integration, WebhookRequest
 from connect_hub.errors import PluginError
@@ -29,7 +28,6 @@ class EchoConnector:
     @hookimpl
     def hub_webhook_verify(self, integration, request):
         self.verified.append(integration.name)
-        return None
 
     @hookimpl
     async def hub_export(self, integration, request):

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from support import ENV, Hub, Warehouse, account_yaml, order_body, wait_for
 
 pytestmark = pytest.mark.slow
@@ -34,7 +33,7 @@ class Processes:
         self.running: dict[str, subprocess.Popen] = {}
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "connect_hub.cli", *args], env=self.env, capture_output=True, text=True, timeout=120)
+        return subprocess.run([sys.executable, "-m", "connect_hub.cli", *args], env=self.env, capture_output=True, text=True, timeout=120, check=False)
 
     def start(self, name: str, *args: str) -> subprocess.Popen:
         log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process

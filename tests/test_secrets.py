@@ -6,7 +6,6 @@ import logging
 
 import httpx
 import pytest
-
 from connect_hub.secrets import derive_secret, webhook_secret
 from support import ADMIN_TOKEN, ENV, Warehouse, order_body, wait_for
 

@@ -8,8 +8,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from tortoise import connections
-
 from connect_hub.account import Account, build_account
 from connect_hub.canonical import Contact, Order, OrderLine
 from connect_hub.config import parse_config
@@ -21,6 +19,7 @@ from connect_hub.plugins import Plugins
 from connect_hub.store.database import close_store, open_store
 from connect_hub.store.models import Delivery, DeliveryState, Event, Link, Record
 from support import ENV, account_yaml, order_body
+from tortoise import connections
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from connect_hub import hookimpl
-from connect_hub.rules import ActionRegistry, OperatorRegistry, register_core_actions, register_core_operators
+from connect_hub.rules import (
+    ActionRegistry,
+    OperatorRegistry,
+    register_core_actions,
+    register_core_operators,
+)
 
 
 @hookimpl

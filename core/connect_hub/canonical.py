@@ -132,8 +132,8 @@ class OrderLine(BaseModel):
     sku: str | None
     name: str = ""
     quantity: int
-    unit_price: Decimal = Decimal("0")
-    total: Decimal = Decimal("0")
+    unit_price: Decimal = Decimal(0)
+    total: Decimal = Decimal(0)
     product_record_id: int | None = None
     """Set by the hub: the master product this line's SKU links to (not part of the hash)."""
 
@@ -151,8 +151,8 @@ class Order(Canonical):
     status: OrderStatus
     currency: str
     total: Decimal
-    shipping_total: Decimal = Decimal("0")
-    tax_total: Decimal = Decimal("0")
+    shipping_total: Decimal = Decimal(0)
+    tax_total: Decimal = Decimal(0)
     email: str = ""
     billing: Address = Field(default_factory=Address)
     shipping: Address = Field(default_factory=Address)
@@ -185,7 +185,7 @@ class Checkout(Canonical):
     email: str
     status: CheckoutStatus = CheckoutStatus.PENDING
     currency: str = ""
-    total: Decimal = Decimal("0")
+    total: Decimal = Decimal(0)
     lines: list[OrderLine] = Field(default_factory=list)
     recovery_url: str = ""
 

@@ -80,7 +80,8 @@ def check_config(file: Annotated[Path, typer.Argument(help="the account's YAML f
 def migrate(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
     """Apply the store's schema migrations."""
     from connect_hub.config import load_config
-    from connect_hub.store.database import close_store, migrate as run_migrations
+    from connect_hub.store.database import close_store
+    from connect_hub.store.database import migrate as run_migrations
 
     cfg = _guard(lambda: load_config(config))
 

@@ -68,7 +68,7 @@ class HubProcess:
         for future in self._futures:
             try:
                 future.result(timeout=15)  # type: ignore[attr-defined]
-            except Exception:  # noqa: BLE001 - stopping goes on
+            except Exception:
                 log.exception("a hub task ended with an error")
         rt.stop()
 

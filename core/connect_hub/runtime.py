@@ -85,6 +85,6 @@ class Runtime:
         for integration in self.account.integrations.values():
             try:
                 await self.plugins.stop(integration)
-            except Exception:  # noqa: BLE001 - closing must go on for the others
+            except Exception:
                 log.exception("stopping integration %s failed", integration.name)
         await close_store()

@@ -68,7 +68,7 @@ async def run_scheduler(runtime: Runtime, stop: asyncio.Event) -> None:
             if leadership is None or await leadership.held():
                 try:
                     await sweep_once(runtime)
-                except Exception:  # noqa: BLE001 - the next tick tries again
+                except Exception:
                     log.exception("sweeper tick failed")
             try:
                 await asyncio.wait_for(stop.wait(), timeout=config.sweeper.interval)

@@ -93,7 +93,7 @@ async def export_delivery(account: Account, delivery_id: int) -> Outcome | None:
         return await _settle(delivery, DeliveryState.PENDING, error=message, retry_in=delay)
     except PermanentError as exc:
         return await _settle(delivery, DeliveryState.FAILED, error=redact(str(exc), *account.secrets()))
-    except Exception as exc:  # noqa: BLE001 - a connector bug: retried like a transient error, then dead
+    except Exception as exc:
         log.exception("connector %s failed on delivery %s", integration.connector, delivery.id)
         message = redact(f"{type(exc).__name__}: {exc}", *account.secrets())
         if delivery.attempts >= policy.max_attempts:

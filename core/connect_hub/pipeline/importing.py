@@ -45,7 +45,7 @@ async def import_event(account: Account, event_id: int) -> list[int]:
     except MappingError as exc:
         await _finish(event, EventState.FAILED, redact(str(exc), *account.secrets()))
         return []
-    except Exception as exc:  # noqa: BLE001 - a connector bug must leave the event visible
+    except Exception as exc:
         log.exception("connector %s failed to parse event %s", integration.connector, event.id)
         await _finish(event, EventState.FAILED, redact(f"{type(exc).__name__}: {exc}", *account.secrets()))
         return []

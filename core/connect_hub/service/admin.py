@@ -66,13 +66,13 @@ def admin_routes(runtime: Runtime) -> list[Route]:
             return JSONResponse({"error": "a valid bearer token is required"}, status_code=401)
         return None
 
-    def guarded(handler):  # noqa: ANN001, ANN202
+    def guarded(handler):
         async def endpoint(request: Request) -> Response:
             return denied(request) or await handler(request)
 
         return endpoint
 
-    def listing(model: Any, to_json: Any, filters: tuple[str, ...]):  # noqa: ANN202
+    def listing(model: Any, to_json: Any, filters: tuple[str, ...]):
         async def handler(request: Request) -> Response:
             limit, after = _page(request)
             if limit < 1:
@@ -86,7 +86,7 @@ def admin_routes(runtime: Runtime) -> list[Route]:
 
         return handler
 
-    def detail(model: Any, to_json: Any):  # noqa: ANN202
+    def detail(model: Any, to_json: Any):
         async def handler(request: Request) -> Response:
             try:
                 row_id = int(request.path_params["id"])

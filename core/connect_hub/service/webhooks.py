@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 MAX_BODY = 10 * 1024 * 1024
 
 
-def webhook_endpoint(runtime: Runtime):  # noqa: ANN201 - a Starlette endpoint
+def webhook_endpoint(runtime: Runtime):
     account = runtime.account
     plugins = account.plugins
 
