@@ -154,3 +154,14 @@ def _env() -> dict[str, str]:
     import os
 
     return {**os.environ, **ENV}
+
+
+def test_an_unmappable_order_is_kept_failed_with_its_reason_and_can_be_replayed(make_hub, warehouse: Warehouse) -> None:
+    hub = make_hub()
+    hub.post_webhook(order_body(status="awaiting-pickup"))
+    failed = wait_for(lambda: [e for e in hub.events() if e["state"] == "failed"], what="a failed event")
+    assert "awaiting-pickup" in failed[0]["last_error"] and "status_map" in failed[0]["last_error"]
+    assert hub.api(f"events/{failed[0]['id']}/replay", method="POST") == {"replayed": [failed[0]["id"]]}
+    again = wait_for(lambda: [e for e in hub.events() if e["state"] == "failed" and e["attempts"] == 1 and e["processed_at"] != failed[0]["processed_at"]], what="the replayed event")
+    assert again[0]["id"] == failed[0]["id"]
+    assert warehouse.orders() == []

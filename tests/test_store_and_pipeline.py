@@ -202,3 +202,23 @@ async def test_a_secret_in_a_peer_error_is_redacted(store: str, monkeypatch: pyt
     await exporting.export_delivery(account, delivery_id)
     delivery = await Delivery.get(id=delivery_id)
     assert delivery.state == "failed" and ENV["TEST_WAREHOUSE_KEY"] not in delivery.last_error and "***" in delivery.last_error
+
+
+async def test_a_delivery_that_keeps_killing_its_worker_ends_dead(store: str) -> None:
+    account = make_account()
+    [delivery_id] = await importing.merge(account, "shop", Incoming(order(), "7"), None)
+    for _ in range(account.config.delivery.max_attempts):
+        await exporting.claim(account, delivery_id)  # the worker dies each time
+        await Delivery.filter(id=delivery_id).update(lease_until=datetime.now(UTC) - timedelta(seconds=1))
+    outcome = await exporting.export_delivery(account, delivery_id)
+    delivery = await Delivery.get(id=delivery_id)
+    assert outcome.state == "dead" and "stopped its worker" in delivery.last_error
+
+
+async def test_an_event_that_keeps_killing_its_worker_ends_failed(store: str) -> None:
+    account = make_account()
+    event_id = await store_event(account.name, "shop", "order.updated", {}, order_body())
+    await Event.filter(id=event_id).update(attempts=importing.MAX_IMPORT_ATTEMPTS)
+    assert await importing.import_event(account, event_id) == []
+    event = await Event.get(id=event_id)
+    assert event.state == "failed" and "stopped its worker" in event.last_error

@@ -218,33 +218,43 @@ def _red(n: int) -> str:
 @app.command()
 def replay(
     delivery: Annotated[int | None, typer.Argument(help="the delivery to replay")] = None,
-    all_failed: Annotated[bool, typer.Option("--all-failed", help="replay every failed and dead delivery")] = False,
+    event: Annotated[int | None, typer.Option("--event", help="replay this failed event (parse and merge it again)")] = None,
+    all_failed: Annotated[bool, typer.Option("--all-failed", help="replay every failed and dead delivery and every failed event")] = False,
     config: ConfigOption = Path(DEFAULT_CONFIG),
 ) -> None:
-    """Put a failed or dead delivery (or all of them) back to pending and wake a worker."""
+    """Put failed or dead work back to pending with fresh tries, and wake a worker."""
     from connect_hub.pipeline import replay as replaying
 
-    if (delivery is None) == (not all_failed):
-        _fail("give one delivery id, or --all-failed")
+    if sum(x is not None and x is not False for x in (delivery, event, all_failed)) != 1:
+        _fail("give one delivery id, or --event ID, or --all-failed")
 
-    async def go(rt: Any) -> list[int]:
+    async def go(rt: Any) -> tuple[list[int], list[int]]:
+        name = rt.account.name
         if all_failed:
-            return await replaying.replay_failed_deliveries(rt.account.name)
-        return [delivery] if await replaying.replay_delivery(rt.account.name, delivery) else []
+            return await replaying.replay_failed_deliveries(name), await replaying.replay_failed_events(name)
+        if event is not None:
+            return [], [event] if await replaying.replay_event(name, event) else []
+        return [delivery] if await replaying.replay_delivery(name, delivery) else [], []
 
-    runtime_ids = _with_store(config, go_and_send(go))
-    if not runtime_ids and delivery is not None:
-        _fail(f"delivery {delivery} is not failed or dead (see 'connect-hub status')")
-    console.print(f"replayed {len(runtime_ids)} deliveries: {', '.join(map(str, runtime_ids)) or 'none'}")
+    deliveries, events = _with_store(config, go_and_send(go))
+    if not all_failed and not deliveries and not events:
+        _fail(f"{'event' if event is not None else 'delivery'} {event or delivery} is not failed or dead (see 'connect-hub status')")
+    console.print(f"replayed {len(deliveries)} deliveries: {', '.join(map(str, deliveries)) or 'none'}")
+    console.print(f"replayed {len(events)} events: {', '.join(map(str, events)) or 'none'}")
 
 
 def go_and_send(go: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    async def wrapped(rt: Any) -> list[int]:
-        ids = await go(rt)
+    """Send the replayed ids to a shared broker; with the in-process one the running hub's
+    sweeper picks them up within one interval."""
+
+    async def wrapped(rt: Any) -> tuple[list[int], list[int]]:
+        deliveries, events = await go(rt)
         if rt.config.broker != "memory://":
-            for delivery_id in ids:
+            for delivery_id in deliveries:
                 rt.actors.send_export(delivery_id)
-        return ids
+            for event_id in events:
+                rt.actors.send_import(event_id)
+        return deliveries, events
 
     return wrapped
 

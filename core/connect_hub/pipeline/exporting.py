@@ -63,6 +63,8 @@ async def export_delivery(account: Account, delivery_id: int) -> Outcome | None:
     if delivery is None:
         return None
     policy = account.config.delivery
+    if delivery.attempts > policy.max_attempts:
+        return await _settle(delivery, DeliveryState.DEAD, error=f"the export stopped its worker; gave up after {delivery.attempts - 1} tries")
     integration = account.integration(delivery.integration)
     if integration is None:
         return await _settle(delivery, DeliveryState.FAILED, error=f"integration {delivery.integration!r} is not configured")

@@ -21,6 +21,7 @@ from connect_hub.secrets import redact
 from connect_hub.store.models import Event, EventState, Link, Record
 
 log = logging.getLogger(__name__)
+MAX_IMPORT_ATTEMPTS = 5
 
 
 async def import_event(account: Account, event_id: int) -> list[int]:
@@ -32,6 +33,11 @@ async def import_event(account: Account, event_id: int) -> list[int]:
     event = await Event.get_or_none(id=event_id, account=account.name)
     if event is None or event.state != EventState.PENDING:
         return []
+    if event.attempts >= MAX_IMPORT_ATTEMPTS:
+        await _finish(event, EventState.FAILED, f"the import stopped its worker {event.attempts} times; replay it once fixed")
+        return []
+    event.attempts += 1  # counted before the work, so an event that kills its worker ends failed
+    await event.save(update_fields=["attempts"])
     integration = account.integration(event.integration)
     if integration is None:
         await _finish(event, EventState.FAILED, f"integration {event.integration!r} is not configured")
@@ -70,7 +76,6 @@ async def import_event(account: Account, event_id: int) -> list[int]:
 async def _finish(event: Event, state: EventState, message: str | None) -> None:
     event.state = state
     event.last_error = message
-    event.attempts += 1
     event.processed_at = datetime.now(UTC)
     await event.save(update_fields=["state", "last_error", "attempts", "processed_at"])
 

@@ -27,12 +27,12 @@ async def replay_failed_deliveries(account: str) -> list[int]:
 
 async def replay_event(account: str, event_id: int) -> bool:
     """Make one failed Event pending again, to be parsed and merged anew."""
-    count = await Event.filter(id=event_id, account=account, state=EventState.FAILED).update(state=EventState.PENDING)
+    count = await Event.filter(id=event_id, account=account, state=EventState.FAILED).update(state=EventState.PENDING, attempts=0)
     return bool(count)
 
 
 async def replay_failed_events(account: str) -> list[int]:
     ids = list(await Event.filter(account=account, state=EventState.FAILED).values_list("id", flat=True))
     if ids:
-        await Event.filter(id__in=ids, state=EventState.FAILED).update(state=EventState.PENDING)
+        await Event.filter(id__in=ids, state=EventState.FAILED).update(state=EventState.PENDING, attempts=0)
     return ids

@@ -132,6 +132,16 @@ def admin_routes(runtime: Runtime) -> list[Route]:
             runtime.actors.send_export(delivery_id)
         return JSONResponse({"replayed": ids})
 
+    async def replay_event(request: Request) -> Response:
+        try:
+            event_id = int(request.path_params["id"])
+        except ValueError:
+            return JSONResponse({"error": "id must be an integer"}, status_code=400)
+        if not await replay.replay_event(account.name, event_id):
+            return JSONResponse({"error": "no failed event with that id"}, status_code=404)
+        runtime.actors.send_import(event_id)
+        return JSONResponse({"replayed": [event_id]})
+
     return [
         Route("/api/v1/integrations", guarded(integrations)),
         Route("/api/v1/status", guarded(status)),
@@ -139,6 +149,7 @@ def admin_routes(runtime: Runtime) -> list[Route]:
         Route("/api/v1/records/{id}", guarded(detail(Record, record_json))),
         Route("/api/v1/events", guarded(listing(Event, event_json, ("state", "integration", "topic")))),
         Route("/api/v1/events/{id}", guarded(detail(Event, event_json))),
+        Route("/api/v1/events/{id}/replay", guarded(replay_event), methods=["POST"]),
         Route("/api/v1/deliveries", guarded(listing(Delivery, delivery_json, ("state", "integration", "data_type")))),
         Route("/api/v1/deliveries/replay-failed", guarded(replay_all), methods=["POST"]),
         Route("/api/v1/deliveries/{id}", guarded(detail(Delivery, delivery_json))),
