@@ -151,8 +151,8 @@ async def test_two_workers_woken_for_one_delivery_export_it_once(store: str, mon
     [delivery_id] = await importing.merge(account, "shop", Incoming(order(), "7"), None)
     exports = FakeExports(ExportResult(external_id="WH-1"))
     monkeypatch.setattr(account.plugins, "export", exports)
-    assert (await exporting.export_delivery(account, delivery_id)).state == "done"
-    assert await exporting.export_delivery(account, delivery_id) is None
+    assert [o.state for o in await exporting.export_delivery(account, delivery_id)] == ["done"]
+    assert await exporting.export_delivery(account, delivery_id) == []
     assert exports.calls == 1
     link = await Link.get(account=account.name, integration="warehouse")
     assert link.external_id == "WH-1"
@@ -166,7 +166,7 @@ async def test_a_transient_error_is_retried_then_dead_with_its_error(store: str,
     monkeypatch.setattr(account.plugins, "export", FakeExports(*[TransientError("HTTP 503: down", retry_after=0)] * 3))
     outcomes = []
     for _ in range(3):
-        outcomes.append(await exporting.export_delivery(account, delivery_id))
+        outcomes.extend(await exporting.export_delivery(account, delivery_id))
     assert [o.state for o in outcomes] == ["pending", "pending", "dead"]
     delivery = await Delivery.get(id=delivery_id)
     assert delivery.attempts == 3 and delivery.last_error == "HTTP 503: down"
@@ -178,9 +178,9 @@ async def test_retry_after_sets_the_next_attempt(store: str, monkeypatch: pytest
     account = make_account()
     [delivery_id] = await importing.merge(account, "shop", Incoming(order(), "7"), None)
     monkeypatch.setattr(account.plugins, "export", FakeExports(TransientError("429", retry_after=30)))
-    outcome = await exporting.export_delivery(account, delivery_id)
+    [outcome] = await exporting.export_delivery(account, delivery_id)
     assert outcome.retry_in == 30
-    assert await exporting.export_delivery(account, delivery_id) is None  # not due yet
+    assert await exporting.export_delivery(account, delivery_id) == []  # not due yet
 
 
 async def test_a_crashed_workers_delivery_is_found_by_the_sweeper_after_its_lease(store: str) -> None:
@@ -210,7 +210,7 @@ async def test_a_delivery_that_keeps_killing_its_worker_ends_dead(store: str) ->
     for _ in range(account.config.delivery.max_attempts):
         await exporting.claim(account, delivery_id)  # the worker dies each time
         await Delivery.filter(id=delivery_id).update(lease_until=datetime.now(UTC) - timedelta(seconds=1))
-    outcome = await exporting.export_delivery(account, delivery_id)
+    [outcome] = await exporting.export_delivery(account, delivery_id)
     delivery = await Delivery.get(id=delivery_id)
     assert outcome.state == "dead" and "stopped its worker" in delivery.last_error
 

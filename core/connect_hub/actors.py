@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 import dramatiq
 
 from connect_hub.broker import QUEUE
-from connect_hub.pipeline import exporting, importing
+from connect_hub.manifest import DataType
+from connect_hub.pipeline import exporting, importing, maintenance, polling
 
 if TYPE_CHECKING:
     from connect_hub.account import Account
@@ -25,15 +26,27 @@ class Actors:
         options = {"broker": broker, "queue_name": QUEUE, "max_retries": 0, "time_limit": ACTOR_TIME_LIMIT_MS}
         self.import_event = dramatiq.actor(self._import_event, actor_name="import_event", **options)
         self.export_delivery = dramatiq.actor(self._export_delivery, actor_name="export_delivery", **options)
+        self.poll = dramatiq.actor(self._poll, actor_name="poll", **options)
+        self.maintain = dramatiq.actor(self._maintain, actor_name="maintain", **options)
+        self.onboard = dramatiq.actor(self._onboard, actor_name="onboard", **options)
 
     async def _import_event(self, event_id: int) -> None:
         for delivery_id in await importing.import_event(self._account(), event_id):
             self.send_export(delivery_id)
 
     async def _export_delivery(self, delivery_id: int) -> None:
-        outcome = await exporting.export_delivery(self._account(), delivery_id)
-        if outcome is not None and outcome.retry_in is not None:
-            self.send_export(delivery_id, delay=outcome.retry_in)
+        for outcome in await exporting.export_delivery(self._account(), delivery_id):
+            if outcome.retry_in is not None and outcome.delivery_id is not None:
+                self.send_export(outcome.delivery_id, delay=outcome.retry_in)
+
+    async def _poll(self, integration: str, data_type: str) -> None:
+        await polling.run_poll(self._account(), integration, DataType(data_type), self.send_import)
+
+    async def _maintain(self, integration: str) -> None:
+        await maintenance.maintain(self._account(), integration)
+
+    async def _onboard(self, integration: str) -> None:
+        await maintenance.onboard(self._account(), integration)
 
     def send_import(self, event_id: int) -> None:
         self.import_event.send(event_id)

@@ -183,14 +183,15 @@ def status(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
     """Show integrations, queue depth, and failed and dead deliveries."""
     from connect_hub.broker import QUEUE
     from connect_hub.status import account_status, queue_depth
-    from connect_hub.store.models import Delivery, DeliveryState
+    from connect_hub.store.models import Delivery, DeliveryState, Notice
 
-    async def gather(rt: Any) -> tuple[dict[str, Any], list[Any]]:
+    async def gather(rt: Any) -> tuple[dict[str, Any], list[Any], list[Any]]:
         data = await account_status(rt.account, queue_depth(rt.broker, QUEUE))
         bad = await Delivery.filter(account=rt.account.name, state__in=[DeliveryState.FAILED, DeliveryState.DEAD, DeliveryState.SKIPPED]).order_by("-id").limit(20)
-        return data, bad
+        notices = await Notice.filter(account=rt.account.name).order_by("-id").limit(10)
+        return data, bad, notices
 
-    data, bad = _with_store(config, gather)
+    data, bad, notices = _with_store(config, gather)
     table = Table(title=f"account {data['account']}  (queue depth: {data['queue_depth'] if data['queue_depth'] is not None else 'n/a'})")
     for column in ("integration", "connector", "events pending", "events failed", "pending", "done", "skipped", "failed", "dead"):
         table.add_column(column)
@@ -209,6 +210,13 @@ def status(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
         for d in bad:
             problems.add_row(str(d.id), d.integration, str(d.record_id), d.state, str(d.attempts), (d.last_error or d.reason or "")[:120])
         console.print(problems)
+    if notices:
+        recent = Table(title="recent notices from the connectors")
+        for column in ("when", "integration", "kind", "message"):
+            recent.add_column(column)
+        for n in notices:
+            recent.add_row(n.created_at.strftime("%Y-%m-%d %H:%M:%S"), n.integration, f"[bold yellow]{n.kind}[/]", n.message[:160])
+        console.print(recent)
 
 
 def _red(n: int) -> str:

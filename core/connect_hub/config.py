@@ -46,6 +46,15 @@ class SweeperConfig(_Strict):
     stale_after: float = Field(30.0, gt=0, description="pending work older than this is re-sent")
 
 
+class MaintenanceConfig(_Strict):
+    interval: float = Field(300.0, gt=0, description="seconds between connector maintenance passes")
+    at_start: bool = Field(True, description="check every integration (onboarding) when the hub starts")
+
+
+class PollingConfig(_Strict):
+    lease: float = Field(600.0, gt=0, description="seconds one poller owns a running poll")
+
+
 class WorkerConfig(_Strict):
     processes: int = Field(1, ge=1, le=64)
     threads: int = Field(4, ge=1, le=64)
@@ -85,6 +94,8 @@ class AccountConfig(_Strict):
     workers: WorkerConfig = Field(default_factory=WorkerConfig)
     delivery: DeliveryPolicy = Field(default_factory=DeliveryPolicy)
     sweeper: SweeperConfig = Field(default_factory=SweeperConfig)
+    maintenance: MaintenanceConfig = Field(default_factory=MaintenanceConfig)
+    polling: PollingConfig = Field(default_factory=PollingConfig)
     integrations: dict[str, IntegrationConfig] = Field(default_factory=dict)
     rules: list[RuleConfig] = Field(default_factory=list)
 

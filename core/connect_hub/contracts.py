@@ -111,6 +111,9 @@ class ExportRequest:
     external_id: str | None
     """The id this record already has in the target (from the Link), or None the first time."""
     last_export_hash: str | None
+    related: Mapping[str, str] = field(default_factory=dict)
+    """External ids in the target of records this one refers to, e.g. ``{"order": "1042"}`` for
+    a shipment whose order came from (or went to) the target."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,15 @@ class PollPage:
 
     items: list[PolledItem]
     cursor: str | None
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something a connector found during maintenance that a person should know (e.g. a webhook
+    it had to re-create). Logged, counted in the metrics and shown by ``status``."""
+
+    kind: str
+    message: str
 
 
 @dataclass(frozen=True)

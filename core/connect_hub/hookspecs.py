@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         ExportResult,
         Incoming,
         Integration,
+        Notice,
         PollPage,
         RawEvent,
         WebhookRequest,
@@ -153,6 +154,41 @@ def hub_export(integration: Integration, request: ExportRequest) -> ExportResult
     :param request: the record, its version and what the hub knows of it in the target.
     :return: the external id of the written object, or ``skipped`` with the reason nothing was
         written (e.g. an order status the warehouse does not take).
+    """
+
+
+@hookspec
+def hub_export_batch(integration: Integration, requests: list[ExportRequest]) -> list[ExportResult | Exception]:
+    """Write several records of one data type in one go (stock figures, at most 100 per call).
+
+    Called instead of :func:`hub_export` for export flows whose manifest sets ``batch_size``,
+    with at most that many requests, the latest version of each record only (older pending
+    versions are superseded, so the latest figure wins). Like ``hub_export`` it must be
+    idempotent. A failure of the whole call is raised; a failure of one item is returned in
+    that item's place, so each item is retried or parked on its own.
+
+    :param integration: the target integration.
+    :param requests: the records to write, in no particular order.
+    :return: one :class:`~connect_hub.contracts.ExportResult` or exception (a
+        :class:`~connect_hub.errors.TransientError` or :class:`~connect_hub.errors.PermanentError`)
+        per request, in the same order.
+    """
+
+
+# --- Maintenance ---------------------------------------------------------------------------
+
+
+@hookspec
+def hub_maintain(integration: Integration) -> list[Notice]:
+    """Look after the integration: check and repair what the remote side may have broken.
+
+    Called by the elected scheduler every few minutes (``maintenance.interval``) for every
+    integration, and once at service start. WooCommerce re-creates missing or disabled webhooks
+    here. Never raise for a problem the user must fix: return a Notice.
+
+    :param integration: the integration to look after.
+    :return: what was found or repaired, each as a :class:`~connect_hub.contracts.Notice`; the
+        core logs each one as a warning, counts it in the metrics and shows it in ``status``.
     """
 
 

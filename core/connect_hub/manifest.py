@@ -47,12 +47,24 @@ class Flow(BaseModel):
     data_type: DataType
     direction: Direction
     timeframe: str = REALTIME
+    reconcile: str | None = None
+    """For a real-time import: also poll this often (``5m``) so a missed webhook loses nothing."""
+    batch_size: int | None = Field(None, ge=1, le=1000)
+    """For an export: send pending deliveries together through ``hub_export_batch``, at most this
+    many per call, the latest version of each record only (e.g. stock figures per SKU)."""
 
-    @field_validator("timeframe")
+    @field_validator("timeframe", "reconcile")
     @classmethod
-    def _valid_timeframe(cls, value: str) -> str:
-        timeframe_seconds(value)
+    def _valid_timeframe(cls, value: str | None) -> str | None:
+        if value is not None:
+            timeframe_seconds(value)
         return value
+
+    def poll_every(self) -> float | None:
+        """Seconds between polls of an import flow, or None if it is never polled."""
+        if self.direction != Direction.IMPORT:
+            return None
+        return timeframe_seconds(self.reconcile) if self.reconcile else timeframe_seconds(self.timeframe)
 
 
 class Setting(BaseModel):

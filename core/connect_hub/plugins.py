@@ -22,6 +22,7 @@ from connect_hub.contracts import (
     ExportResult,
     Incoming,
     Integration,
+    Notice,
     PollPage,
     RawEvent,
     WebhookRequest,
@@ -148,3 +149,14 @@ class Plugins:
                 f"connector {integration.connector!r} returned {type(result).__name__} from hub_export, not ExportResult"
             )
         return result
+
+    async def export_batch(self, integration: Integration, requests: list[ExportRequest]) -> list[ExportResult | Exception]:
+        results = list(await _resolve(self._for(integration, "hub_export_batch", requests=requests)) or [])
+        if len(results) != len(requests):
+            raise PluginError(
+                f"connector {integration.connector!r} returned {len(results)} results from hub_export_batch for {len(requests)} requests"
+            )
+        return results
+
+    async def maintain(self, integration: Integration) -> list[Notice]:
+        return list(await _resolve(self._for(integration, "hub_maintain")) or [])

@@ -1,4 +1,8 @@
-"""The scheduler: runs the sweeper (and, later, polls) on a timer; one per hub, via a Redis lock."""
+"""The scheduler: on a timer, re-sends stale work, starts due polls and maintenance passes.
+
+One per hub: with a Redis broker the processes elect it through a Redis lock. It only sends
+messages; the work itself runs in the actors.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,9 @@ import asyncio
 import logging
 import uuid
 
+import time
+
+from connect_hub.pipeline.polling import due_polls
 from connect_hub.pipeline.sweeper import find_stale
 from connect_hub.runtime import Runtime
 
@@ -57,9 +64,39 @@ async def sweep_once(runtime: Runtime) -> tuple[int, int]:
     return len(stale.events), len(stale.deliveries)
 
 
+async def start_polls(runtime: Runtime) -> int:
+    """Send a poll message for every polled flow whose interval has passed."""
+    due = await due_polls(runtime.account)
+    for integration, data_type in due:
+        runtime.actors.poll.send(integration, str(data_type))
+    return len(due)
+
+
+class Maintenance:
+    """When each integration's next maintenance pass is due (onboarding checks on the first)."""
+
+    def __init__(self, runtime: Runtime):
+        self.runtime = runtime
+        self.next_at: dict[str, float] = {}
+
+    def tick(self) -> None:
+        config = self.runtime.config.maintenance
+        now = time.monotonic()
+        for name in self.runtime.account.integrations:
+            if name not in self.next_at:
+                self.next_at[name] = now + config.interval
+                if config.at_start:
+                    self.runtime.actors.onboard.send(name)
+                    self.runtime.actors.maintain.send(name)
+            elif self.next_at[name] <= now:
+                self.next_at[name] = now + config.interval
+                self.runtime.actors.maintain.send(name)
+
+
 async def run_scheduler(runtime: Runtime, stop: asyncio.Event) -> None:
     """Tick until ``stop`` is set. With a Redis broker only the lock holder works."""
     config = runtime.config
+    maintenance = Maintenance(runtime)
     leadership = None
     if config.broker.startswith("redis"):
         leadership = Leadership(config.broker, f"connect-hub-{config.account}:scheduler", config.sweeper.interval * 3)

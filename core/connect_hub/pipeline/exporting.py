@@ -1,4 +1,9 @@
-"""Export: run one Delivery through its target connector, with leases, retries and a dead state."""
+"""Export: run Deliveries through their target connector, with leases, retries and a dead state.
+
+Most flows export one Delivery at a time (``hub_export``); a flow whose manifest sets
+``batch_size`` exports its due Deliveries together (``hub_export_batch``), the latest version of
+each record only: that is how stock figures are coalesced per SKU.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +16,11 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from connect_hub.account import Account
-from connect_hub.canonical import load
-from connect_hub.contracts import ExportRequest, RuleContext
+from connect_hub.canonical import Canonical, Shipment, Stock, load
+from connect_hub.contracts import ExportRequest, ExportResult, Integration, RuleContext
 from connect_hub.errors import PermanentError, TransientError
-from connect_hub.manifest import DataType
+from connect_hub.manifest import DataType, Direction
+from connect_hub.metrics import DELIVERIES
 from connect_hub.secrets import redact
 from connect_hub.store.models import Delivery, DeliveryState, Link, Record
 
@@ -28,6 +34,7 @@ class Outcome:
 
     state: str
     retry_in: float | None = None
+    delivery_id: int | None = None
 
 
 def backoff(attempt: int, base: float, cap: float, retry_after: float | None) -> float:
@@ -39,33 +46,65 @@ def backoff(attempt: int, base: float, cap: float, retry_after: float | None) ->
     return delay * random.uniform(0.8, 1.2)
 
 
+def _due() -> Q:
+    now = datetime.now(UTC)
+    pending = Q(state=DeliveryState.PENDING) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    abandoned = Q(state=DeliveryState.RUNNING) & Q(lease_until__lt=now)
+    return pending | abandoned
+
+
 async def claim(account: Account, delivery_id: int) -> Delivery | None:
     """Take the lease on a due Delivery (or one whose lease ran out); None if it is not ours to run.
 
     The conditional update is atomic in SQLite and PostgreSQL alike, so two workers woken for the
     same delivery never both run it, and a crashed worker's delivery is free again after the lease.
     """
-    now = datetime.now(UTC)
     lease = timedelta(seconds=account.config.delivery.lease)
-    due = Q(state=DeliveryState.PENDING) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-    abandoned = Q(state=DeliveryState.RUNNING) & Q(lease_until__lt=now)
-    taken = await Delivery.filter(Q(id=delivery_id), Q(account=account.name), due | abandoned).update(
-        state=DeliveryState.RUNNING, lease_until=now + lease, attempts=F("attempts") + 1
+    taken = await Delivery.filter(Q(id=delivery_id), Q(account=account.name), _due()).update(
+        state=DeliveryState.RUNNING, lease_until=datetime.now(UTC) + lease, attempts=F("attempts") + 1
     )
     if not taken:
         return None
     return await Delivery.get(id=delivery_id)
 
 
-async def export_delivery(account: Account, delivery_id: int) -> Outcome | None:
-    """Run one Delivery; None when it was not due or another worker holds it."""
+def _batch_size(integration: Integration | None, data_type: str) -> int | None:
+    if integration is None:
+        return None
+    flow = integration.flow(DataType(data_type), Direction.EXPORT)
+    return flow.batch_size if flow else None
+
+
+async def export_delivery(account: Account, delivery_id: int) -> list[Outcome]:
+    """Run one Delivery (or, for a batched flow, every due one of its integration and data type).
+
+    Returns what became of each delivery tried; empty when none was due or another worker had it.
+    """
+    head = await Delivery.get_or_none(id=delivery_id, account=account.name).only("id", "integration", "data_type")
+    if head is None:
+        return []
+    integration = account.integration(head.integration)
+    size = _batch_size(integration, head.data_type)
+    if size is not None and integration is not None:
+        return await _export_batch(account, integration, head.data_type, size)
     delivery = await claim(account, delivery_id)
     if delivery is None:
-        return None
-    policy = account.config.delivery
-    if delivery.attempts > policy.max_attempts:
+        return []
+    return [await _export_one(account, delivery)]
+
+
+@dataclass
+class _Prepared:
+    delivery: Delivery
+    record: Record
+    link: Link | None
+    request: ExportRequest
+
+
+async def _prepare(account: Account, integration: Integration | None, delivery: Delivery) -> _Prepared | Outcome:
+    """Everything short of calling the connector; an Outcome when the delivery ends here."""
+    if delivery.attempts > account.config.delivery.max_attempts:
         return await _settle(delivery, DeliveryState.DEAD, error=f"the export stopped its worker; gave up after {delivery.attempts - 1} tries")
-    integration = account.integration(delivery.integration)
     if integration is None:
         return await _settle(delivery, DeliveryState.FAILED, error=f"integration {delivery.integration!r} is not configured")
     record = await Record.get(id=delivery.record_id)
@@ -83,27 +122,95 @@ async def export_delivery(account: Account, delivery_id: int) -> Outcome | None:
     request = ExportRequest(
         data_type=DataType(record.data_type), record_id=record.id, version=record.version, obj=decision.obj,
         external_id=link.external_id if link else None, last_export_hash=link.last_export_hash if link else None,
+        related=await related_ids(account, integration.name, decision.obj),
     )
+    return _Prepared(delivery, record, link, request)
+
+
+async def related_ids(account: Account, integration: str, obj: Canonical) -> dict[str, str]:
+    """External ids in ``integration`` of the records ``obj`` refers to (a shipment's order,
+    a stock figure's product)."""
+    keys: dict[str, tuple[str, str]] = {}
+    if isinstance(obj, Shipment):
+        keys["order"] = ("orders", f"order:{obj.order_reference}")
+    elif isinstance(obj, Stock):
+        keys["product"] = ("products", f"sku:{obj.sku}")
+    related: dict[str, str] = {}
+    for name, (data_type, key) in keys.items():
+        link = await Link.filter(
+            account=account.name, integration=integration, data_type=data_type, record__key=key, record__data_type=data_type
+        ).first()
+        if link is not None:
+            related[name] = link.external_id
+    return related
+
+
+async def _export_one(account: Account, delivery: Delivery) -> Outcome:
+    integration = account.integration(delivery.integration)
+    prepared = await _prepare(account, integration, delivery)
+    if isinstance(prepared, Outcome):
+        return prepared
+    assert integration is not None
     try:
-        result = await account.plugins.export(integration, request)
-    except TransientError as exc:
-        message = redact(str(exc), *account.secrets())
-        if delivery.attempts >= policy.max_attempts:
-            log.warning("delivery %s to %s is dead after %s tries: %s", delivery.id, integration.name, delivery.attempts, message)
-            return await _settle(delivery, DeliveryState.DEAD, error=message)
-        delay = backoff(delivery.attempts, policy.backoff_base, policy.backoff_max, exc.retry_after)
-        return await _settle(delivery, DeliveryState.PENDING, error=message, retry_in=delay)
-    except PermanentError as exc:
-        return await _settle(delivery, DeliveryState.FAILED, error=redact(str(exc), *account.secrets()))
-    except Exception as exc:
-        log.exception("connector %s failed on delivery %s", integration.connector, delivery.id)
-        message = redact(f"{type(exc).__name__}: {exc}", *account.secrets())
-        if delivery.attempts >= policy.max_attempts:
-            return await _settle(delivery, DeliveryState.DEAD, error=message)
-        delay = backoff(delivery.attempts, policy.backoff_base, policy.backoff_max, None)
-        return await _settle(delivery, DeliveryState.PENDING, error=message, retry_in=delay)
-    if result.skipped:
-        return await _settle(delivery, DeliveryState.SKIPPED, reason=result.skipped)
+        result: ExportResult | Exception = await account.plugins.export(integration, prepared.request)
+    except Exception as exc:  # noqa: BLE001 - every failure ends visible on the delivery
+        result = exc
+    return await _conclude(account, integration, prepared, result)
+
+
+async def _export_batch(account: Account, integration: Integration, data_type: str, size: int) -> list[Outcome]:
+    """Claim up to ``size`` due deliveries, keep the latest per record, export them in one call."""
+    candidates = await Delivery.filter(Q(account=account.name), Q(integration=integration.name), Q(data_type=data_type), _due()).order_by("id").limit(size * 4).values_list("id", flat=True)
+    claimed = [d for d in [await claim(account, i) for i in candidates] if d is not None]
+    outcomes: list[Outcome] = []
+    latest: dict[int, Delivery] = {}
+    for delivery in sorted(claimed, key=lambda d: (d.record_id, d.version)):
+        older = latest.get(delivery.record_id)
+        if older is not None:
+            outcomes.append(await _settle(older, DeliveryState.SKIPPED, reason=f"coalesced into delivery {delivery.id}"))
+        latest[delivery.record_id] = delivery
+    prepared: list[_Prepared] = []
+    for delivery in list(latest.values())[:size]:
+        item = await _prepare(account, integration, delivery)
+        if isinstance(item, Outcome):
+            outcomes.append(item)
+        else:
+            prepared.append(item)
+    for delivery in list(latest.values())[size:]:  # over the batch size: back to pending, now
+        outcomes.append(await _settle(delivery, DeliveryState.PENDING, retry_in=0.0, refund=True))
+    if not prepared:
+        return outcomes
+    try:
+        results: list[ExportResult | Exception] = await account.plugins.export_batch(integration, [p.request for p in prepared])
+    except Exception as exc:  # noqa: BLE001 - the whole call failed: each delivery says so
+        results = [exc] * len(prepared)
+    for item, result in zip(prepared, results, strict=True):
+        outcomes.append(await _conclude(account, integration, item, result))
+    return outcomes
+
+
+async def _conclude(account: Account, integration: Integration, item: _Prepared, result: ExportResult | Exception) -> Outcome:
+    delivery, policy = item.delivery, account.config.delivery
+    if isinstance(result, ExportResult):
+        if result.skipped:
+            return await _settle(delivery, DeliveryState.SKIPPED, reason=result.skipped)
+        return await _succeed(account, integration, item, result)
+    if isinstance(result, PermanentError):
+        return await _settle(delivery, DeliveryState.FAILED, error=redact(str(result), *account.secrets()))
+    if isinstance(result, TransientError):
+        message, retry_after = redact(str(result), *account.secrets()), result.retry_after
+    else:
+        log.error("connector %s failed on delivery %s: %r", integration.connector, delivery.id, result)
+        message, retry_after = redact(f"{type(result).__name__}: {result}", *account.secrets()), None
+    if delivery.attempts >= policy.max_attempts:
+        log.warning("delivery %s to %s is dead after %s tries: %s", delivery.id, integration.name, delivery.attempts, message)
+        return await _settle(delivery, DeliveryState.DEAD, error=message)
+    delay = backoff(delivery.attempts, policy.backoff_base, policy.backoff_max, retry_after)
+    return await _settle(delivery, DeliveryState.PENDING, error=message, retry_in=delay)
+
+
+async def _succeed(account: Account, integration: Integration, item: _Prepared, result: ExportResult) -> Outcome:
+    record, link = item.record, item.link
     async with in_transaction() as conn:
         external_id = result.external_id or (link.external_id if link else None)
         if link is None and external_id:
@@ -117,7 +224,7 @@ async def export_delivery(account: Account, delivery_id: int) -> Outcome | None:
             link.last_export_hash = record.hash
             link.last_exported_at = datetime.now(UTC)
             await link.save(using_db=conn, update_fields=["external_id", "last_export_hash", "last_exported_at"])
-        return await _settle(delivery, DeliveryState.DONE, external_id=external_id, connection=conn)
+        return await _settle(item.delivery, DeliveryState.DONE, external_id=external_id, connection=conn)
 
 
 async def _settle(
@@ -128,6 +235,7 @@ async def _settle(
     reason: str | None = None,
     external_id: str | None = None,
     retry_in: float | None = None,
+    refund: bool = False,
     connection: object = None,
 ) -> Outcome:
     now = datetime.now(UTC)
@@ -138,9 +246,12 @@ async def _settle(
         values["reason"] = reason
     if external_id is not None:
         values["external_id"] = external_id
+    if refund:
+        values["attempts"] = F("attempts") - 1
     values["next_attempt_at"] = now + timedelta(seconds=retry_in) if retry_in is not None else None
     query = Delivery.filter(id=delivery.id, state=DeliveryState.RUNNING)
     if connection is not None:
         query = query.using_db(connection)
     await query.update(**values)
-    return Outcome(state=str(state), retry_in=retry_in)
+    DELIVERIES.labels(delivery.integration, str(state)).inc()
+    return Outcome(state=str(state), retry_in=retry_in, delivery_id=delivery.id)

@@ -13,7 +13,7 @@ from connect_hub.broker import QUEUE
 from connect_hub.pipeline import replay
 from connect_hub.runtime import Runtime
 from connect_hub.status import account_status, queue_depth
-from connect_hub.store.models import Delivery, Event, Record
+from connect_hub.store.models import Delivery, Event, Notice, Record
 
 PAGE_MAX = 500
 
@@ -43,6 +43,10 @@ def delivery_json(d: Delivery) -> dict[str, Any]:
         "reason": d.reason, "external_id": d.external_id, "event_id": d.event_id,
         "next_attempt_at": _iso(d.next_attempt_at), "created_at": _iso(d.created_at), "updated_at": _iso(d.updated_at),
     }
+
+
+def notice_json(n: Notice) -> dict[str, Any]:
+    return {"id": n.id, "integration": n.integration, "kind": n.kind, "message": n.message, "created_at": _iso(n.created_at)}
 
 
 def _page(request: Request) -> tuple[int, int]:
@@ -150,6 +154,7 @@ def admin_routes(runtime: Runtime) -> list[Route]:
         Route("/api/v1/events", guarded(listing(Event, event_json, ("state", "integration", "topic")))),
         Route("/api/v1/events/{id}", guarded(detail(Event, event_json))),
         Route("/api/v1/events/{id}/replay", guarded(replay_event), methods=["POST"]),
+        Route("/api/v1/notices", guarded(listing(Notice, notice_json, ("integration", "kind")))),
         Route("/api/v1/deliveries", guarded(listing(Delivery, delivery_json, ("state", "integration", "data_type")))),
         Route("/api/v1/deliveries/replay-failed", guarded(replay_all), methods=["POST"]),
         Route("/api/v1/deliveries/{id}", guarded(detail(Delivery, delivery_json))),

@@ -120,8 +120,26 @@ class Cursor(Model):
     integration = fields.CharField(max_length=100)
     data_type = fields.CharField(max_length=20)
     position = fields.TextField(null=True)
+    polled_at = fields.DatetimeField(null=True, description="when the last complete poll began")
+    lease_until = fields.DatetimeField(null=True, description="a poll is running until then")
+    last_error = fields.TextField(null=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "hub_cursor"
         unique_together = (("account", "integration", "data_type"),)
+
+
+class Notice(Model):
+    """Something a connector found or repaired that a person should know (shown by ``status``)."""
+
+    id = fields.BigIntField(primary_key=True)
+    account = fields.CharField(max_length=100)
+    integration = fields.CharField(max_length=100)
+    kind = fields.CharField(max_length=60)
+    message = fields.TextField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "hub_notice"
+        indexes = (("account", "created_at"),)
