@@ -7,7 +7,6 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-
 from connect_hub import hookimpl
 from connect_hub.account import Account, build_account
 from connect_hub.canonical import Stock
@@ -18,7 +17,8 @@ from connect_hub.manifest import DataType, Direction, Flow, Manifest
 from connect_hub.pipeline import exporting, importing, maintenance, polling
 from connect_hub.plugins import Plugins
 from connect_hub.store.database import close_store, open_store
-from connect_hub.store.models import Cursor, Delivery, Event, Notice as NoticeRow
+from connect_hub.store.models import Cursor, Delivery, Event
+from connect_hub.store.models import Notice as NoticeRow
 
 
 class Stockist:

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
-
 import time
+import uuid
 
 from connect_hub.pipeline.polling import due_polls
 from connect_hub.pipeline.sweeper import find_stale
@@ -105,8 +104,10 @@ async def run_scheduler(runtime: Runtime, stop: asyncio.Event) -> None:
             if leadership is None or await leadership.held():
                 try:
                     await sweep_once(runtime)
+                    await start_polls(runtime)
+                    maintenance.tick()
                 except Exception:
-                    log.exception("sweeper tick failed")
+                    log.exception("scheduler tick failed")
             try:
                 await asyncio.wait_for(stop.wait(), timeout=config.sweeper.interval)
             except TimeoutError:
