@@ -8,6 +8,7 @@ from connect_hub.rules import (
     OperatorRegistry,
     register_core_actions,
     register_core_operators,
+    register_effect_actions,
 )
 
 
@@ -19,3 +20,4 @@ def hub_register_rule_operators(operators: OperatorRegistry) -> None:
 @hookimpl
 def hub_register_rule_actions(actions: ActionRegistry) -> None:
     register_core_actions(actions)
+    register_effect_actions(actions)
