@@ -1,1 +1,1 @@
-"""The WooCommerce connector for connect-hub: webhook ingress and mapping to canonical objects."""
+"""The WooCommerce connector for connect-hub: REST client, webhooks, polling, exports, watchdog."""

@@ -2,18 +2,57 @@
 
 from __future__ import annotations
 
-from connect_hub import hookimpl
-from connect_hub.contracts import Incoming, Integration, RawEvent, WebhookRequest, WebhookVerdict
-from connect_hub.manifest import Manifest
+from collections.abc import AsyncIterator
 
-from connect_hub_woocommerce import webhooks
+from connect_hub import hookimpl
+from connect_hub.contracts import (
+    Check,
+    ExportRequest,
+    ExportResult,
+    Incoming,
+    Integration,
+    Notice,
+    PollPage,
+    RawEvent,
+    WebhookRequest,
+    WebhookVerdict,
+)
+from connect_hub.errors import PermanentError
+from connect_hub.manifest import DataType, Manifest
+
+from connect_hub_woocommerce import exports, onboarding, polling, watchdog, webhooks
 from connect_hub_woocommerce.manifest import MANIFEST
+from connect_hub_woocommerce.resources import (
+    client_for,
+    close_client,
+    describe,
+    setting,
+    sku_cache,
+)
 
 
 @hookimpl
 def hub_connector_manifest() -> Manifest:
     """Declare the WooCommerce connector."""
     return MANIFEST
+
+
+@hookimpl
+def hub_integration_start(integration: Integration) -> None:
+    """Open the integration's shared REST client."""
+    client_for(integration)
+
+
+@hookimpl
+async def hub_integration_stop(integration: Integration) -> None:
+    """Close the integration's REST client."""
+    await close_client(integration)
+
+
+@hookimpl
+async def hub_onboard_check(integration: Integration) -> list[Check]:
+    """Check the shop, the key and its permissions; register the webhooks."""
+    return await onboarding.onboard(client_for(integration), integration)
 
 
 @hookimpl
@@ -26,3 +65,51 @@ def hub_webhook_verify(integration: Integration, request: WebhookRequest) -> Web
 def hub_webhook_parse(integration: Integration, event: RawEvent) -> list[Incoming]:
     """Turn a stored WooCommerce event into canonical objects."""
     return webhooks.parse(integration, event)
+
+
+@hookimpl
+def hub_poll(
+    integration: Integration, data_type: DataType, cursor: str | None
+) -> AsyncIterator[PollPage]:
+    """Page through the orders, products or customers changed since ``cursor``."""
+    return polling.poll(
+        client_for(integration),
+        data_type,
+        cursor,
+        first_import_days=float(setting(integration, "first_import_days")),
+    )
+
+
+@hookimpl
+async def hub_export(integration: Integration, request: ExportRequest) -> ExportResult:
+    """Write a shipment, a contact or one stock figure into the shop."""
+    client, who = client_for(integration), describe(integration)
+    if request.data_type == DataType.SHIPMENTS:
+        return await exports.export_shipment(client, request, who)
+    if request.data_type == DataType.CONTACTS:
+        return await exports.export_contact(client, request, who)
+    if request.data_type == DataType.STOCKS:
+        (result,) = await exports.export_stocks(client, sku_cache(integration), [request], who)
+        if isinstance(result, Exception):
+            raise result
+        return result
+    raise PermanentError(f"{who}: the WooCommerce connector exports no {request.data_type}")
+
+
+@hookimpl
+async def hub_export_batch(
+    integration: Integration, requests: list[ExportRequest]
+) -> list[ExportResult | Exception]:
+    """Set many stock figures at once (one result per request, in order)."""
+    who = describe(integration)
+    if any(r.data_type != DataType.STOCKS for r in requests):
+        raise PermanentError(f"{who}: the WooCommerce connector batches only stocks")
+    return await exports.export_stocks(
+        client_for(integration), sku_cache(integration), requests, who
+    )
+
+
+@hookimpl
+async def hub_maintain(integration: Integration) -> list[Notice]:
+    """Keep the shop's webhooks to the hub present and active."""
+    return await watchdog.maintain(client_for(integration), integration)

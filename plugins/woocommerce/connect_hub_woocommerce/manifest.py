@@ -8,10 +8,12 @@ MANIFEST = Manifest(
     name="woocommerce",
     title="WooCommerce",
     flows=(
-        Flow(data_type=DataType.ORDERS, direction=Direction.IMPORT),
+        # Webhooks are hints (late, merged, never redelivered): polling reconciles.
+        Flow(data_type=DataType.ORDERS, direction=Direction.IMPORT, reconcile="5m"),
         Flow(data_type=DataType.PRODUCTS, direction=Direction.IMPORT, timeframe="5m"),
         Flow(data_type=DataType.CHECKOUTS, direction=Direction.IMPORT),
-        Flow(data_type=DataType.CONTACTS, direction=Direction.IMPORT),
+        # Customers have no date filter: the reconciliation is a full scan, so not too often.
+        Flow(data_type=DataType.CONTACTS, direction=Direction.IMPORT, reconcile="1h"),
         Flow(data_type=DataType.CONTACTS, direction=Direction.EXPORT),
     ),
     presets=(
@@ -19,7 +21,7 @@ MANIFEST = Manifest(
             name="shop-with-efulfillment",
             description="A shop whose orders a warehouse fulfils: stock and shipments come back.",
             flows=(
-                Flow(data_type=DataType.STOCKS, direction=Direction.EXPORT),
+                Flow(data_type=DataType.STOCKS, direction=Direction.EXPORT, batch_size=100),
                 Flow(data_type=DataType.SHIPMENTS, direction=Direction.EXPORT),
             ),
         ),
@@ -54,6 +56,38 @@ MANIFEST = Manifest(
                 'e.g. {"awaiting-pickup": "processing"}; absent means {}'
             ),
             required=False,
+        ),
+        Setting(
+            name="first_import_days",
+            description="How many days of orders the first poll imports",
+            required=False,
+            default=7,
+        ),
+        Setting(
+            name="barcode_meta_key",
+            description=(
+                "Product meta key that holds the barcode (e.g. _ean), for shops that keep it "
+                "there rather than in the GTIN field; absent means the GTIN field"
+            ),
+            required=False,
+        ),
+        Setting(
+            name="max_concurrency",
+            description="Most REST requests to the shop in flight at once",
+            required=False,
+            default=4,
+        ),
+        Setting(
+            name="requests_per_second",
+            description="Most REST requests started per second",
+            required=False,
+            default=10,
+        ),
+        Setting(
+            name="timeout",
+            description="Seconds to wait for the shop's answer to one request",
+            required=False,
+            default=30,
         ),
     ),
 )

@@ -1,9 +1,10 @@
-"""Pure functions from WooCommerce REST/webhook JSON to the hub's canonical objects.
+"""Pure functions between WooCommerce REST/webhook JSON and the hub's canonical objects.
 
 A webhook body is the same object as ``GET /wc/v3/{resource}s/{id}``, so these functions serve
 webhooks and polling alike. Money becomes ``Decimal`` from the text WooCommerce sends (callers
 should parse JSON with ``parse_float=Decimal`` so that numbers such as a line's ``price`` keep
-their digits); times come from the ``*_gmt`` fields as UTC.
+their digits); times come from the ``*_gmt`` fields as UTC. The way back (``*_to_wc``) builds
+request bodies for exports.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def parse_order(
 def order_from_wc(
     data: Mapping[str, Any], integration_name: str, status_map: Mapping[str, str]
 ) -> Order:
-    """Map a WooCommerce order; raises MappingError for a status the hub cannot place."""
+    """Map a WooCommerce order; a custom status the hub cannot place leaves ``status`` None."""
     number = str(data.get("number") or data.get("id", ""))
     what = f"order {number} of integration {integration_name!r}"
     billing = data.get("billing") or {}
@@ -78,6 +79,7 @@ def order_from_wc(
         source=integration_name,
         number=number,
         status=order_status(data.get("status", ""), what, status_map),
+        source_status=data.get("status", ""),
         currency=data.get("currency", ""),
         total=money(data.get("total"), what, "total"),
         shipping_total=money(data.get("shipping_total"), what, "shipping_total"),
@@ -92,8 +94,12 @@ def order_from_wc(
     )
 
 
-def order_status(status: str, what: str, status_map: Mapping[str, str]) -> OrderStatus:
-    """The hub status for a WooCommerce status; ``status_map`` comes first, then the standard."""
+def order_status(status: str, what: str, status_map: Mapping[str, str]) -> OrderStatus | None:
+    """The hub status for a WooCommerce status; ``status_map`` comes first, then the standard.
+
+    None for a custom status that neither places: the order keeps it as ``source_status`` for an
+    import rule to map, and the hub keeps it as failed if none does.
+    """
     if status in status_map:
         target = str(status_map[status])
         try:
@@ -104,13 +110,7 @@ def order_status(status: str, what: str, status_map: Mapping[str, str]) -> Order
                 f"{what}: status_map maps {status!r} to {target!r}, which is not a hub status "
                 f"({known})"
             ) from None
-    if status in ORDER_STATUSES:
-        return ORDER_STATUSES[status]
-    raise MappingError(
-        f"{what} has the status {status!r}, which is not a standard WooCommerce status: map it "
-        f"in the integration's status_map setting (e.g. status_map: {{{status!r}: 'processing'}}) "
-        "or handle it with a rule"
-    )
+    return ORDER_STATUSES.get(status)
 
 
 def line_from_wc(item: Mapping[str, Any], what: str) -> OrderLine:
@@ -175,15 +175,46 @@ def address_from_wc(data: Mapping[str, Any]) -> Address:
     return Address(**{field: data.get(wc) or "" for field, wc in ADDRESS_FIELDS.items()})
 
 
+def customer_to_wc(contact: Contact) -> dict[str, Any]:
+    """The body that creates or updates a WooCommerce customer from a contact.
+
+    Addresses are sent only when the contact has them (None leaves the shop's as they are);
+    the shipping address has no e-mail field in WooCommerce.
+    """
+    body: dict[str, Any] = {
+        "email": contact.email,
+        "first_name": contact.first_name,
+        "last_name": contact.last_name,
+    }
+    if contact.billing is not None:
+        body["billing"] = address_to_wc(contact.billing)
+    if contact.shipping is not None:
+        shipping = address_to_wc(contact.shipping)
+        shipping.pop("email")
+        body["shipping"] = shipping
+    return body
+
+
+def address_to_wc(address: Address) -> dict[str, str]:
+    """An address as WooCommerce's billing/shipping object."""
+    return {wc: getattr(address, field) for field, wc in ADDRESS_FIELDS.items()}
+
+
 # --- Products ---------------------------------------------------------------------------------
 
 
-def product_from_wc(data: Mapping[str, Any]) -> Product:
+PARENT_SKU = "_parent_sku"
+"""Key the poll adds to a variation's body: its parent's SKU (the API gives only the id)."""
+
+
+def product_from_wc(data: Mapping[str, Any], barcode_meta_key: str | None = None) -> Product:
     """Map a product or a variation (a variation arrives as ``product.updated`` with its own id).
 
-    A variation's body names its parent by id only, so ``parent_sku`` stays None here; its
-    attributes (``[{"name": "Size", "option": "S"}]``) become ``{"Size": "S"}``. A variation whose
-    stock the parent manages (``manage_stock: "parent"``) reports no stock of its own.
+    A variation's webhook body names its parent by id only, so ``parent_sku`` is None unless the
+    body carries ``_parent_sku`` (the poll adds it); its attributes
+    (``[{"name": "Size", "option": "S"}]``) become ``{"Size": "S"}``. A variation whose stock the
+    parent manages (``manage_stock: "parent"``) reports no stock of its own. The barcode is the
+    GTIN field, or the ``barcode_meta_key`` meta value when that is given and set.
     """
     variation = data.get("type") == "variation" or bool(data.get("parent_id"))
     manage_stock = data.get("manage_stock") is True
@@ -191,14 +222,25 @@ def product_from_wc(data: Mapping[str, Any]) -> Product:
     what = f"product {data.get('id')}"
     return Product(
         sku=data.get("sku") or None,
-        barcode=data.get("global_unique_id") or None,
+        barcode=meta_value(data, barcode_meta_key) or data.get("global_unique_id") or None,
         name=data.get("name", ""),
         price=optional_money(data.get("price"), what, "price"),
+        parent_sku=data.get(PARENT_SKU) or None,
         attributes=variation_attributes(data) if variation else {},
         manage_stock=manage_stock,
         stock_quantity=int(stock) if manage_stock and stock is not None else None,
         modified_at=gmt_datetime(data, "date_modified"),
     )
+
+
+def meta_value(data: Mapping[str, Any], key: str | None) -> str | None:
+    """The text of meta field ``key`` (``meta_data: [{"key", "value"}]``), None if unset."""
+    if not key:
+        return None
+    for meta in data.get("meta_data") or ():
+        if meta.get("key") == key and meta.get("value") not in (None, ""):
+            return str(meta["value"])
+    return None
 
 
 def variation_attributes(data: Mapping[str, Any]) -> dict[str, str]:

@@ -166,7 +166,8 @@ def _customer(integration: Integration, data: dict[str, Any]) -> list[Incoming]:
 
 def _product(integration: Integration, data: dict[str, Any]) -> list[Incoming]:
     """A product or a variation, linked by its own id."""
-    return [Incoming(product_from_wc(data), _external_id(data, "product"))]
+    barcode_meta_key = integration.settings.get("barcode_meta_key") or None
+    return [Incoming(product_from_wc(data, barcode_meta_key), _external_id(data, "product"))]
 
 
 def _external_id(data: dict[str, Any], resource: str) -> str:

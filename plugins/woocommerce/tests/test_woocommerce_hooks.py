@@ -39,14 +39,14 @@ def test_the_manifest_comes_through_the_hook(hook):
 
 
 def test_always_on_flows_and_their_timeframes():
-    flows = {(f.data_type, f.direction): f.timeframe for f in MANIFEST.flows}
+    flows = {(f.data_type, f.direction): (f.timeframe, f.reconcile) for f in MANIFEST.flows}
 
     assert flows == {
-        (DataType.ORDERS, Direction.IMPORT): "realtime",
-        (DataType.PRODUCTS, Direction.IMPORT): "5m",
-        (DataType.CHECKOUTS, Direction.IMPORT): "realtime",
-        (DataType.CONTACTS, Direction.IMPORT): "realtime",
-        (DataType.CONTACTS, Direction.EXPORT): "realtime",
+        (DataType.ORDERS, Direction.IMPORT): ("realtime", "5m"),
+        (DataType.PRODUCTS, Direction.IMPORT): ("5m", None),
+        (DataType.CHECKOUTS, Direction.IMPORT): ("realtime", None),
+        (DataType.CONTACTS, Direction.IMPORT): ("realtime", "1h"),
+        (DataType.CONTACTS, Direction.EXPORT): ("realtime", None),
     }
 
 
@@ -54,9 +54,9 @@ def test_the_efulfillment_preset_is_the_default_and_exports_stock_and_shipments(
     added = set(MANIFEST.flows_for(None)) - set(MANIFEST.flows)
 
     assert MANIFEST.default_preset == "shop-with-efulfillment"
-    assert {(f.data_type, f.direction, f.timeframe) for f in added} == {
-        (DataType.STOCKS, Direction.EXPORT, "realtime"),
-        (DataType.SHIPMENTS, Direction.EXPORT, "realtime"),
+    assert {(f.data_type, f.direction, f.timeframe, f.batch_size) for f in added} == {
+        (DataType.STOCKS, Direction.EXPORT, "realtime", 100),
+        (DataType.SHIPMENTS, Direction.EXPORT, "realtime", None),
     }
 
 
@@ -64,16 +64,35 @@ def test_the_marketing_preset_adds_nothing():
     assert MANIFEST.flows_for("shop-with-marketing-automation") == MANIFEST.flows
 
 
-def test_settings_and_which_are_secret():
-    settings = {s.name: (s.required, s.secret) for s in MANIFEST.settings}
+def test_settings_which_are_secret_and_their_defaults():
+    settings = {s.name: (s.required, s.secret, s.default) for s in MANIFEST.settings}
 
     assert settings == {
-        "url": (True, False),
-        "api_key": (True, True),
-        "api_secret": (True, True),
-        "webhook_secret": (False, True),
-        "status_map": (False, False),
+        "url": (True, False, None),
+        "api_key": (True, True, None),
+        "api_secret": (True, True, None),
+        "webhook_secret": (False, True, None),
+        "status_map": (False, False, None),
+        "first_import_days": (False, False, 7),
+        "barcode_meta_key": (False, False, None),
+        "max_concurrency": (False, False, 4),
+        "requests_per_second": (False, False, 10),
+        "timeout": (False, False, 30),
     }
+
+
+def test_every_connector_hook_is_implemented(hook):
+    implemented = {
+        name
+        for name in dir(hook)
+        if name.startswith("hub_") and getattr(hook, name).get_hookimpls()
+    }
+
+    assert implemented >= {
+        "hub_integration_start", "hub_integration_stop", "hub_onboard_check",
+        "hub_webhook_verify", "hub_webhook_parse", "hub_poll", "hub_export",
+        "hub_export_batch", "hub_maintain",
+    }  # fmt: skip
 
 
 # --- Verify -----------------------------------------------------------------------------------
@@ -157,8 +176,7 @@ def test_the_status_map_setting_is_used(hook, with_settings, make_event):
     body = make_event("0011").body.replace(b'"status":"pending"', b'"status":"awaiting-pickup"')
     event = make_event(topic="order.updated", body=body)
 
-    with pytest.raises(MappingError, match="awaiting-pickup"):
-        parse(hook, with_settings(), event)
+    assert parse(hook, with_settings(), event)[0].obj.status is None
     shop = with_settings(status_map={"awaiting-pickup": "processing"})
     assert parse(hook, shop, event)[0].obj.status is OrderStatus.PROCESSING
 

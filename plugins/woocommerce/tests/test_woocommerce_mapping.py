@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from connect_hub.canonical import OrderStatus
+from connect_hub.canonical import Address, Contact, OrderStatus
 from connect_hub.errors import MappingError
 from connect_hub_woocommerce.mapping import (
     ORDER_STATUSES,
     contact_from_order_billing,
     contact_from_wc_customer,
+    customer_to_wc,
     order_from_wc,
     parse_order,
     product_from_wc,
@@ -77,16 +78,13 @@ def test_all_seven_standard_statuses_are_in_the_table():
     assert set(ORDER_STATUSES.values()) == set(OrderStatus)
 
 
-def test_a_custom_status_without_mapping_names_order_status_and_the_fix(load_payload):
+def test_a_custom_status_without_mapping_is_left_for_the_rules(load_payload):
     data = load_payload("order_created") | {"status": "awaiting-pickup"}
 
-    with pytest.raises(MappingError) as error:
-        order_from_wc(data, "shop", {})
+    order = order_from_wc(data, "shop", {})
 
-    message = str(error.value)
-    assert "awaiting-pickup" in message
-    assert "order 22" in message
-    assert "status_map" in message
+    assert order.status is None
+    assert order.source_status == "awaiting-pickup"
 
 
 def test_a_custom_status_maps_through_the_status_map(load_payload):
@@ -301,3 +299,44 @@ def test_a_stock_change_changes_the_hash_and_a_resend_does_not(load_received):
 
     assert first.content_hash() == again.content_hash()
     assert first.content_hash() != changed.content_hash()
+
+
+def test_a_polled_variation_carries_its_parents_sku(load_payload):
+    data = load_payload("product_updated-variation") | {"_parent_sku": "VER-TSHIRT"}
+
+    assert product_from_wc(data).parent_sku == "VER-TSHIRT"
+
+
+def test_the_barcode_comes_from_the_meta_key_when_one_is_set(load_payload):
+    data = load_payload("product_updated") | {
+        "global_unique_id": "4006381333931",
+        "meta_data": [{"id": 1, "key": "_ean", "value": "5901234123457"}],
+    }
+
+    assert product_from_wc(data).barcode == "4006381333931"
+    assert product_from_wc(data, "_ean").barcode == "5901234123457"
+    assert product_from_wc(data, "_gtin").barcode == "4006381333931"
+
+
+def test_a_contact_becomes_a_customer_body():
+    contact = Contact(
+        email="ann@example.test", first_name="Ann", last_name="Lee",
+        billing=Address(line1="1 Main St", city="Utrecht", email="ann@example.test"),
+        shipping=Address(line1="2 Side St", city="Delft"),
+    )  # fmt: skip
+
+    body = customer_to_wc(contact)
+
+    assert body["email"] == "ann@example.test"
+    assert (body["first_name"], body["last_name"]) == ("Ann", "Lee")
+    assert (
+        body["billing"]["address_1"] == "1 Main St"
+        and body["billing"]["email"] == "ann@example.test"
+    )
+    assert body["shipping"]["city"] == "Delft" and "email" not in body["shipping"]
+
+
+def test_a_contact_without_addresses_leaves_the_shops_addresses_alone():
+    assert customer_to_wc(Contact(email="a@example.test")) == {
+        "email": "a@example.test", "first_name": "", "last_name": ""
+    }  # fmt: skip

@@ -1,0 +1,227 @@
+"""Writes into the shop: shipments, contacts, and stock figures in batches.
+
+Each write is idempotent, so a retried or replayed delivery changes nothing more:
+
+- **Shipment**: a customer-visible order note with carrier, tracking code and link, or a
+  Shipment Tracking item where the shop has that extension; skipped when one with the tracking
+  code exists. Then the order is set to completed (the completion mail then shows the tracking).
+- **Contact**: the customer with the same e-mail is updated, or one is created.
+- **Stock**: an absolute ``stock_quantity`` per SKU; simple products through
+  ``/products/batch``, variations through their parent's ``/variations/batch``, 100 at most per
+  request. A non-numeric quantity in a batch silently becomes 0 in WooCommerce, so every
+  quantity is checked before anything is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from typing import Any
+
+from connect_hub.canonical import Contact, Shipment, Stock
+from connect_hub.contracts import ExportRequest, ExportResult
+from connect_hub.errors import HubError, PermanentError, TransientError
+
+from connect_hub_woocommerce.client import BATCH_LIMIT, Json, WooClient
+from connect_hub_woocommerce.mapping import customer_to_wc
+from connect_hub_woocommerce.resources import SkuCache
+
+Result = ExportResult | Exception
+
+INVALID_ID_CODES = (
+    "woocommerce_rest_product_invalid_id",
+    "woocommerce_rest_product_variation_invalid_id",
+    "woocommerce_rest_invalid_product_id",
+)
+"""Batch item errors meaning the cached id no longer names the product."""
+
+
+# --- Shipments ------------------------------------------------------------------------------
+
+
+def shipment_note(shipment: Shipment) -> str:
+    """The customer note that announces a shipment."""
+    parts = [f"Your order has been shipped with {shipment.carrier or 'our carrier'}."]
+    if shipment.tracking_code:
+        parts.append(f"Tracking code: {shipment.tracking_code}.")
+    if shipment.tracking_url:
+        parts.append(f"Track your parcel: {shipment.tracking_url}")
+    return " ".join(parts)
+
+
+async def export_shipment(client: WooClient, request: ExportRequest, who: str) -> ExportResult:
+    """Announce the shipment on its order (once), then complete the order."""
+    shipment = request.obj
+    if not isinstance(shipment, Shipment):
+        raise PermanentError(f"{who}: a shipments export needs a Shipment")
+    order_id = request.related.get("order")
+    if not order_id:
+        raise PermanentError(
+            f"{who}: order {shipment.order_reference} is unknown in this shop (no link to a "
+            "WooCommerce order), so its shipment cannot be added"
+        )
+    trackings = await client.shipment_trackings(order_id)
+    if trackings is None:
+        external_id = await _note_once(client, order_id, shipment)
+    else:
+        external_id = await _tracking_once(client, order_id, shipment, trackings)
+    await client.update_order(order_id, {"status": "completed"})
+    return ExportResult(external_id=external_id)
+
+
+async def _note_once(client: WooClient, order_id: str, shipment: Shipment) -> str:
+    note = shipment_note(shipment)
+    marker = shipment.tracking_code or note
+    for existing in await client.order_notes(order_id):
+        if existing.get("customer_note") and marker in str(existing.get("note", "")):
+            return f"{order_id}/notes/{existing.get('id')}"
+    created = await client.create_order_note(order_id, note, customer=True)
+    return f"{order_id}/notes/{created.get('id')}"
+
+
+async def _tracking_once(
+    client: WooClient, order_id: str, shipment: Shipment, trackings: list[Json]
+) -> str:
+    for existing in trackings:
+        if str(existing.get("tracking_number", "")) == shipment.tracking_code:
+            return f"{order_id}/trackings/{existing.get('tracking_id')}"
+    data: Json = {
+        "custom_tracking_provider": shipment.carrier,
+        "custom_tracking_link": shipment.tracking_url,
+        "tracking_number": shipment.tracking_code,
+    }
+    if shipment.shipped_at is not None:
+        data["date_shipped"] = shipment.shipped_at.date().isoformat()
+    created = await client.create_shipment_tracking(order_id, data)
+    return f"{order_id}/trackings/{created.get('tracking_id')}"
+
+
+# --- Contacts -------------------------------------------------------------------------------
+
+
+async def export_contact(client: WooClient, request: ExportRequest, who: str) -> ExportResult:
+    """Update the customer with the contact's e-mail, or create one; its id is the result."""
+    contact = request.obj
+    if not isinstance(contact, Contact):
+        raise PermanentError(f"{who}: a contacts export needs a Contact")
+    body = customer_to_wc(contact)
+    found = [
+        c for c in await client.customers_by_email(contact.email)
+        if str(c.get("email", "")).lower() == contact.email.lower()
+    ]  # fmt: skip
+    if found:
+        customer = await client.update_customer(found[0]["id"], body)
+    else:
+        customer = await client.create_customer(body)
+    return ExportResult(external_id=str(customer["id"]))
+
+
+# --- Stocks ---------------------------------------------------------------------------------
+
+
+def checked_quantity(request: ExportRequest, who: str) -> Stock:
+    """The request's Stock, refused unless its quantity is a whole number (not a bool)."""
+    stock = request.obj
+    if not isinstance(stock, Stock):
+        raise PermanentError(f"{who}: a stocks export needs a Stock")
+    quantity: Any = stock.quantity
+    if isinstance(quantity, bool) or not isinstance(quantity, int):
+        raise PermanentError(
+            f"{who}: the stock of SKU {stock.sku} is {quantity!r}, which is not a whole number; "
+            "nothing was sent (WooCommerce would have set it to 0)"
+        )
+    return stock
+
+
+async def export_stocks(
+    client: WooClient, cache: SkuCache, requests: list[ExportRequest], who: str
+) -> list[Result]:
+    """Set the stock of each request's SKU; one result or exception per request, in order."""
+    refused: dict[int, Result] = {}  # index -> why the request was not sent
+    skus: list[str] = []
+    latest: dict[str, tuple[int, Stock]] = {}  # sku -> (index of the newest request, stock)
+    for index, request in enumerate(requests):
+        try:
+            stock = checked_quantity(request, who)
+        except PermanentError as exc:
+            refused[index] = exc
+            skus.append("")
+            continue
+        skus.append(stock.sku)
+        newest = latest.get(stock.sku)
+        if newest is None or requests[newest[0]].version <= request.version:
+            latest[stock.sku] = (index, stock)
+
+    resolved = await asyncio.gather(*(resolve_sku(client, cache, sku) for sku in latest))
+    groups: dict[int, list[tuple[str, int, int]]] = defaultdict(list)  # parent -> (sku, id, qty)
+    outcome: dict[str, Result] = {}
+    for (sku, (_, stock)), ids in zip(latest.items(), resolved, strict=True):
+        if isinstance(ids, Exception):
+            outcome[sku] = ids
+        elif ids is None:
+            outcome[sku] = PermanentError(
+                f"{who}: no product or variation in the shop has the SKU {sku}"
+            )
+        else:
+            groups[ids[1]].append((sku, ids[0], stock.quantity))
+
+    for parent_id, items in groups.items():
+        for start in range(0, len(items), BATCH_LIMIT):
+            chunk = items[start : start + BATCH_LIMIT]
+            outcome.update(await _send_batch(client, cache, parent_id, chunk, who))
+
+    return [refused[i] if i in refused else outcome[sku] for i, sku in enumerate(skus)]
+
+
+async def resolve_sku(
+    client: WooClient, cache: SkuCache, sku: str
+) -> tuple[int, int] | Exception | None:
+    """(id, parent id) of the product or variation with this SKU, cached; None when unknown."""
+    if sku in cache:
+        return cache[sku]
+    try:
+        found = await client.products_by_sku(sku)
+    except HubError as exc:
+        return exc
+    for product in found:
+        if product.get("sku") == sku:
+            cache[sku] = (int(product["id"]), int(product.get("parent_id") or 0))
+            return cache[sku]
+    return None
+
+
+async def _send_batch(
+    client: WooClient, cache: SkuCache, parent_id: int, chunk: list[tuple[str, int, int]], who: str
+) -> dict[str, Result]:
+    """One batch request; each SKU's result from its own item of the answer."""
+    update = [{"id": pid, "manage_stock": True, "stock_quantity": qty} for _, pid, qty in chunk]
+    try:
+        if parent_id:
+            answered = await client.batch_variations(parent_id, update)
+        else:
+            answered = await client.batch_products(update)
+    except HubError as exc:
+        return {sku: exc for sku, _, _ in chunk}
+    results: dict[str, Result] = {}
+    for position, (sku, product_id, _) in enumerate(chunk):
+        item = answered[position] if position < len(answered) else None
+        results[sku] = _item_result(cache, sku, product_id, item, who)
+    return results
+
+
+def _item_result(cache: SkuCache, sku: str, product_id: int, item: Json | None, who: str) -> Result:
+    """The result of one batch item: done, or the item's own error classified."""
+    if item is None:
+        return TransientError(f"{who}: the shop's batch answer has no item for SKU {sku}")
+    error = item.get("error")
+    if not error:
+        return ExportResult(external_id=str(item.get("id") or product_id))
+    code = str(error.get("code", ""))
+    status = int((error.get("data") or {}).get("status") or 400)
+    message = f"{who}: setting the stock of SKU {sku} failed: {code}: {error.get('message')}"
+    if code in INVALID_ID_CODES:
+        cache.pop(sku, None)  # the product was deleted or re-created: look it up again
+        return TransientError(f"{message} (product {product_id} is gone; will look it up again)")
+    if status == 429 or status >= 500:
+        return TransientError(message)
+    return PermanentError(message)

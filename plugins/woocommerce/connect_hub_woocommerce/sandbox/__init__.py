@@ -1,0 +1,21 @@
+"""A WooCommerce sandbox: an HTTP service that behaves like a real shop where the hub depends on it.
+
+``running_sandbox()`` runs one in a background thread (tests, benchmarks);
+``python -m connect_hub_woocommerce.sandbox`` serves one (demo). See the plugin's README.
+"""
+
+from connect_hub_woocommerce.sandbox.auth import authorization_header, sign_request, signed_url
+from connect_hub_woocommerce.sandbox.server import RunningSandbox, run_sandbox, running_sandbox
+from connect_hub_woocommerce.sandbox.state import ApiKey, Fault, ShopState
+
+__all__ = [
+    "ApiKey",
+    "Fault",
+    "RunningSandbox",
+    "ShopState",
+    "authorization_header",
+    "run_sandbox",
+    "running_sandbox",
+    "sign_request",
+    "signed_url",
+]

@@ -1,0 +1,345 @@
+"""Exports: stock in batches, shipments once (note or tracking item), contacts update or create."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from connect_hub.canonical import Canonical, Contact, Shipment, Stock
+from connect_hub.contracts import ExportRequest, ExportResult
+from connect_hub.errors import PermanentError, TransientError
+from connect_hub.manifest import DataType
+from connect_hub_woocommerce import hooks
+from connect_hub_woocommerce.client import WooClient
+
+API = "https://shop.example/wp-json/wc/v3"
+TRACKING = "https://shop.example/wp-json/wc-shipment-tracking/v3/orders/19/shipment-trackings"
+SAMPLES = Path(__file__).parent / "samples" / "api"
+
+
+def sample_body(name: str) -> Any:
+    return json.loads((SAMPLES / name).read_text())["body"]
+
+
+def request(obj: Canonical, *, version: int = 1, related: dict[str, str] | None = None):
+    return ExportRequest(
+        data_type=obj.data_type,
+        record_id=1,
+        version=version,
+        obj=obj,
+        external_id=None,
+        last_export_hash=None,
+        related=related or {},
+    )
+
+
+async def no_sleep(seconds: float) -> None:
+    pass
+
+
+@pytest.fixture
+async def shop(integration):
+    shop = replace(integration, resources={})
+    shop.resources["client"] = WooClient(
+        "https://shop.example",
+        "ck_x",
+        "cs_x",
+        name="acme/shop",
+        requests_per_second=0,
+        sleep=no_sleep,
+    )
+    yield shop
+    await shop.resources["client"].aclose()
+
+
+def sku_lookup(httpx_mock, sku: str, product_id: int, parent_id: int = 0) -> None:
+    httpx_mock.add_response(
+        method="GET",
+        url=f"{API}/products?sku={sku}",
+        json=[{"id": product_id, "sku": sku, "parent_id": parent_id}],
+    )
+
+
+def batch_answer(items: list[dict]) -> dict:
+    return {"update": [{"id": i["id"], "stock_quantity": i["stock_quantity"]} for i in items]}
+
+
+def posted(httpx_mock) -> list[tuple[str, list]]:
+    return [
+        (r.url.path, json.loads(r.content)["update"])
+        for r in httpx_mock.get_requests()
+        if r.method == "POST"
+    ]
+
+
+async def export_batch(shop, requests):
+    return await hooks.hub_export_batch(integration=shop, requests=requests)
+
+
+# --- Stocks -----------------------------------------------------------------------------------
+
+
+async def test_stock_goes_by_id_through_the_products_batch(shop, httpx_mock):
+    sku_lookup(httpx_mock, "VER-MUG-001", 10)
+    sku_lookup(httpx_mock, "VER-POSTER-001", 11)
+    httpx_mock.add_response(
+        method="POST", url=f"{API}/products/batch",
+        json=batch_answer([{"id": 10, "stock_quantity": 101}, {"id": 11, "stock_quantity": 102}]),
+    )  # fmt: skip
+
+    results = await export_batch(
+        shop, [request(Stock(sku="VER-MUG-001", quantity=101)),
+               request(Stock(sku="VER-POSTER-001", quantity=102))],
+    )  # fmt: skip
+
+    assert results == [ExportResult(external_id="10"), ExportResult(external_id="11")]
+    assert posted(httpx_mock) == [
+        ("/wp-json/wc/v3/products/batch", [
+            {"id": 10, "manage_stock": True, "stock_quantity": 101},
+            {"id": 11, "manage_stock": True, "stock_quantity": 102},
+        ]),
+    ]  # fmt: skip
+
+
+async def test_the_sku_lookup_is_cached_per_integration(shop, httpx_mock):
+    sku_lookup(httpx_mock, "VER-MUG-001", 10)
+    answer = batch_answer([{"id": 10, "stock_quantity": 5}])
+    httpx_mock.add_response(method="POST", json=answer, is_reusable=True)
+
+    for quantity in (5, 6):
+        await export_batch(shop, [request(Stock(sku="VER-MUG-001", quantity=quantity))])
+
+    assert [r.method for r in httpx_mock.get_requests()] == ["GET", "POST", "POST"]
+
+
+async def test_requests_for_one_sku_are_coalesced_to_the_newest(shop, httpx_mock):
+    sku_lookup(httpx_mock, "VER-MUG-001", 10)
+    httpx_mock.add_response(method="POST", json=batch_answer([{"id": 10, "stock_quantity": 7}]))
+
+    results = await export_batch(
+        shop, [request(Stock(sku="VER-MUG-001", quantity=7), version=3),
+               request(Stock(sku="VER-MUG-001", quantity=4), version=2)],
+    )  # fmt: skip
+
+    assert results == [ExportResult(external_id="10")] * 2
+    assert posted(httpx_mock)[0][1] == [{"id": 10, "manage_stock": True, "stock_quantity": 7}]
+
+
+async def test_101_items_go_in_two_requests(shop, httpx_mock):
+    for n in range(101):
+        sku_lookup(httpx_mock, f"SKU-{n}", 1000 + n)
+
+    def answer(request):
+        return httpx.Response(200, json=batch_answer(json.loads(request.content)["update"]))
+
+    httpx_mock.add_callback(answer, method="POST", url=f"{API}/products/batch", is_reusable=True)
+
+    results = await export_batch(
+        shop, [request(Stock(sku=f"SKU-{n}", quantity=n)) for n in range(101)]
+    )
+
+    assert [len(items) for _, items in posted(httpx_mock)] == [100, 1]
+    assert [r.external_id for r in results] == [str(1000 + n) for n in range(101)]
+
+
+async def test_a_variation_goes_through_its_parents_batch(shop, httpx_mock):
+    sku_lookup(httpx_mock, "VER-TSHIRT-S", 14, parent_id=13)
+    httpx_mock.add_response(
+        method="POST", url=f"{API}/products/13/variations/batch",
+        json={"update": sample_body("POST-products-id-variations-batch.json")["update"][:1]},
+    )  # fmt: skip
+
+    (result,) = await export_batch(shop, [request(Stock(sku="VER-TSHIRT-S", quantity=11))])
+
+    assert result == ExportResult(external_id="14")
+    assert posted(httpx_mock) == [
+        ("/wp-json/wc/v3/products/13/variations/batch",
+         [{"id": 14, "manage_stock": True, "stock_quantity": 11}]),
+    ]  # fmt: skip
+
+
+async def test_per_item_errors_come_back_per_item(shop, httpx_mock):
+    answered = sample_body("POST-products-batch-stock.json")["update"]  # 10 ok, 11 ok, 999999 bad
+    sku_lookup(httpx_mock, "VER-MUG-001", 10)
+    sku_lookup(httpx_mock, "VER-POSTER-001", 11)
+    sku_lookup(httpx_mock, "GONE-001", 999999)
+    httpx_mock.add_response(method="POST", json={"update": answered[:3]})
+
+    mug, poster, gone = await export_batch(
+        shop,
+        [request(Stock(sku=s, quantity=1)) for s in ("VER-MUG-001", "VER-POSTER-001", "GONE-001")],
+    )
+
+    assert mug == ExportResult(external_id="10") and poster == ExportResult(external_id="11")
+    assert isinstance(gone, TransientError)
+    assert "woocommerce_rest_product_invalid_id" in str(gone) and "GONE-001" in str(gone)
+    assert "GONE-001" not in shop.resources["sku_cache"]  # looked up again next time
+
+
+async def test_an_unknown_sku_fails_alone(shop, httpx_mock):
+    httpx_mock.add_response(method="GET", url=f"{API}/products?sku=NOPE", json=[])
+    sku_lookup(httpx_mock, "VER-MUG-001", 10)
+    httpx_mock.add_response(method="POST", json=batch_answer([{"id": 10, "stock_quantity": 2}]))
+
+    nope, mug = await export_batch(
+        shop,
+        [request(Stock(sku="NOPE", quantity=1)), request(Stock(sku="VER-MUG-001", quantity=2))],
+    )
+
+    assert isinstance(nope, PermanentError) and "has the SKU NOPE" in str(nope)
+    assert mug == ExportResult(external_id="10")
+
+
+async def test_a_quantity_that_is_no_whole_number_is_refused_before_sending(shop, httpx_mock):
+    sku_lookup(httpx_mock, "VER-MUG-001", 10)
+    httpx_mock.add_response(method="POST", json=batch_answer([{"id": 10, "stock_quantity": 3}]))
+    bad = Stock.model_construct(sku="VER-STICKER-001", quantity="not-a-number")
+
+    refused, mug = await export_batch(
+        shop, [request(bad), request(Stock(sku="VER-MUG-001", quantity=3))]
+    )
+
+    assert isinstance(refused, PermanentError)
+    assert "'not-a-number', which is not a whole number" in str(refused)
+    assert posted(httpx_mock)[0][1] == [{"id": 10, "manage_stock": True, "stock_quantity": 3}]
+    assert all("VER-STICKER-001" not in str(r.url) for r in httpx_mock.get_requests())
+    assert mug == ExportResult(external_id="10")
+
+
+async def test_a_failed_batch_request_fails_its_items(shop, httpx_mock):
+    sku_lookup(httpx_mock, "VER-MUG-001", 10)
+    for _ in range(3):
+        httpx_mock.add_response(method="POST", status_code=502, text="Bad gateway")
+
+    (result,) = await export_batch(shop, [request(Stock(sku="VER-MUG-001", quantity=3))])
+
+    assert isinstance(result, TransientError)
+
+
+async def test_a_single_stock_export_raises_its_error(shop, httpx_mock):
+    httpx_mock.add_response(method="GET", json=[])
+
+    with pytest.raises(PermanentError, match="NOPE"):
+        await hooks.hub_export(integration=shop, request=request(Stock(sku="NOPE", quantity=1)))
+
+
+# --- Shipments --------------------------------------------------------------------------------
+
+SHIPMENT = Shipment(
+    order_reference="shop-19", carrier="UPS", tracking_code="1Z999",
+    tracking_url="https://ups.example/track/1Z999",
+)  # fmt: skip
+
+
+async def export(shop, obj, related=None):
+    return await hooks.hub_export(integration=shop, request=request(obj, related=related))
+
+
+def without_tracking_extension(httpx_mock) -> None:
+    no_route = sample_body("404-no-route.json")
+    httpx_mock.add_response(url=TRACKING, status_code=404, json=no_route, is_reusable=True)
+
+
+async def test_a_shipment_adds_a_customer_note_then_completes(shop, httpx_mock):
+    without_tracking_extension(httpx_mock)
+    httpx_mock.add_response(method="GET", url=f"{API}/orders/19/notes?type=any", json=[])
+    httpx_mock.add_response(
+        method="POST", url=f"{API}/orders/19/notes", status_code=201,
+        json=sample_body("POST-orders-id-notes-customer_note.json"),
+    )  # fmt: skip
+    httpx_mock.add_response(
+        method="PUT", url=f"{API}/orders/19", json=sample_body("PUT-orders-id-completed.json")
+    )
+
+    result = await export(shop, SHIPMENT, {"order": "19"})
+
+    assert result == ExportResult(external_id="19/notes/6")
+    note, complete = [json.loads(r.content) for r in httpx_mock.get_requests() if r.content]
+    assert note == {
+        "note": "Your order has been shipped with UPS. Tracking code: 1Z999. "
+        "Track your parcel: https://ups.example/track/1Z999",
+        "customer_note": True,
+    }
+    assert complete == {"status": "completed"}
+
+
+async def test_a_replayed_shipment_adds_no_second_note(shop, httpx_mock):
+    without_tracking_extension(httpx_mock)
+    notes = sample_body("GET-orders-id-notes.json")  # note 6 mentions tracking 1Z999
+    httpx_mock.add_response(method="GET", url=f"{API}/orders/19/notes?type=any", json=notes)
+    httpx_mock.add_response(method="PUT", url=f"{API}/orders/19", json={"id": 19})
+
+    result = await export(shop, SHIPMENT, {"order": "19"})
+
+    assert result == ExportResult(external_id="19/notes/6")
+    assert [r.method for r in httpx_mock.get_requests()] == ["GET", "GET", "PUT"]
+
+
+async def test_with_shipment_tracking_an_item_is_created_once(shop, httpx_mock):
+    httpx_mock.add_response(method="GET", url=TRACKING, json=[])
+    httpx_mock.add_response(
+        method="POST", url=TRACKING, status_code=201, json={"tracking_id": "abc", "tracking_number": "1Z999"}
+    )  # fmt: skip
+    httpx_mock.add_response(method="PUT", url=f"{API}/orders/19", json={"id": 19}, is_reusable=True)
+    httpx_mock.add_response(
+        method="GET", url=TRACKING, json=[{"tracking_id": "abc", "tracking_number": "1Z999"}]
+    )
+
+    first = await export(shop, SHIPMENT, {"order": "19"})
+    again = await export(shop, SHIPMENT, {"order": "19"})
+
+    assert first == again == ExportResult(external_id="19/trackings/abc")
+    creates = [r for r in httpx_mock.get_requests() if r.method == "POST"]
+    assert len(creates) == 1
+    assert json.loads(creates[0].content) == {
+        "custom_tracking_provider": "UPS",
+        "custom_tracking_link": "https://ups.example/track/1Z999",
+        "tracking_number": "1Z999",
+    }
+    assert not any("/notes" in r.url.path for r in httpx_mock.get_requests())
+
+
+async def test_a_shipment_for_an_order_unknown_in_the_shop_is_permanent(shop, httpx_mock):
+    with pytest.raises(PermanentError, match="order shop-19 is unknown in this shop"):
+        await export(shop, SHIPMENT)
+
+
+# --- Contacts ---------------------------------------------------------------------------------
+
+CONTACT = Contact(email="Jane.Verify@example.test", first_name="Jane", last_name="Verify")
+
+
+async def test_a_known_contact_updates_the_customer_with_that_email(shop, httpx_mock):
+    httpx_mock.add_response(
+        method="GET", url=re.compile(f"{API}/customers\\?.*"),
+        json=[{"id": 2, "email": "jane.verify@example.test"}],
+    )  # fmt: skip
+    httpx_mock.add_response(method="PUT", url=f"{API}/customers/2", json={"id": 2})
+
+    assert await export(shop, CONTACT) == ExportResult(external_id="2")
+    lookup, update = httpx_mock.get_requests()
+    assert dict(lookup.url.params) == {"email": "Jane.Verify@example.test", "role": "all"}
+    assert json.loads(update.content) == {
+        "email": "Jane.Verify@example.test", "first_name": "Jane", "last_name": "Verify"
+    }  # fmt: skip
+
+
+async def test_a_new_contact_creates_a_customer(shop, httpx_mock):
+    httpx_mock.add_response(method="GET", json=[])
+    httpx_mock.add_response(method="POST", url=f"{API}/customers", status_code=201, json={"id": 9})
+
+    assert await export(shop, CONTACT) == ExportResult(external_id="9")
+    assert [r.method for r in httpx_mock.get_requests()] == ["GET", "POST"]
+
+
+async def test_other_data_types_are_not_exported(shop, httpx_mock):
+    order_like = request(Stock(sku="X", quantity=1))
+    with pytest.raises(PermanentError, match="exports no orders"):
+        await hooks.hub_export(
+            integration=shop, request=replace(order_like, data_type=DataType.ORDERS)
+        )
