@@ -7,8 +7,17 @@ from dataclasses import dataclass, field
 
 from connect_hub.config import AccountConfig
 from connect_hub.contracts import Integration
+from connect_hub.manifest import (
+    FIRST_IMPORT_DEFAULTS,
+    DataType,
+    Direction,
+    Flow,
+    Manifest,
+    lookback_seconds,
+    timeframe_seconds,
+)
 from connect_hub.plugins import Plugins
-from connect_hub.rules import RuleEngine, build_engine
+from connect_hub.rules import EffectEnv, RuleEngine, build_engine
 
 SECRET_KEY_ENV = "CONNECT_HUB_SECRET_KEY"
 
@@ -26,12 +35,19 @@ class Account:
     def name(self) -> str:
         return self.config.account
 
+    def effect_env(self, decision_id: int | None = None) -> EffectEnv:
+        """What rule effects (e-mail, URL calls) need to run for this account."""
+        secret_key = self.config.secret_key.get_secret_value() if self.config.secret_key else os.environ.get(SECRET_KEY_ENV, "")
+        return EffectEnv(account=self.name, secret_key=secret_key, smtp=self.config.smtp, decision_id=decision_id)
+
     def integration(self, name: str) -> Integration | None:
         return self.integrations.get(name)
 
     def secrets(self) -> list[str]:
         """Every secret value this account knows, for redaction of peer error messages."""
         values = [s.get_secret_value() for s in (self.config.secret_key, self.config.admin_token) if s]
+        if self.config.smtp is not None and self.config.smtp.password is not None:
+            values.append(self.config.smtp.password.get_secret_value())
         for integration in self.integrations.values():
             for setting in integration.manifest.settings:
                 value = integration.settings.get(setting.name)
@@ -48,7 +64,10 @@ def build_account(config: AccountConfig, plugins: Plugins) -> Account:
     """
     secret_key = config.secret_key.get_secret_value() if config.secret_key else os.environ.get(SECRET_KEY_ENV, "")
     public_url = config.service.public_url or f"http://{config.service.host}:{config.service.port}"
-    rules = build_engine(config.rules, plugins.pm, file=config.source_file)
+    rules = build_engine(
+        config.rules, plugins.pm, file=config.source_file,
+        integrations=frozenset(config.integrations), smtp=config.smtp is not None,
+    )
     account = Account(config=config, plugins=plugins, rules=rules)
     for name, spec in config.integrations.items():
         if not spec.enabled:
@@ -77,6 +96,13 @@ def build_account(config: AccountConfig, plugins: Plugins) -> Account:
         preset = spec.preset or manifest.default_preset
         if spec.preset is None and manifest.presets and manifest.default_preset is None:
             raise config.error(f"{path}.preset", "is required: pick one of " + ", ".join(p.name for p in manifest.presets))
+        flows = _apply_overrides(config, path, manifest, manifest.flows_for(preset), spec.flows)
+        chosen = manifest.preset(preset)
+        first_import = {**FIRST_IMPORT_DEFAULTS, **(chosen.first_import if chosen else {}), **spec.first_import}
+        try:
+            lookbacks = {DataType(k): lookback_seconds(v) for k, v in first_import.items()}
+        except ValueError as exc:
+            raise config.error(f"{path}.first_import", str(exc)) from None
         account.integrations[name] = Integration(
             account=config.account,
             name=name,
@@ -84,9 +110,12 @@ def build_account(config: AccountConfig, plugins: Plugins) -> Account:
             preset=preset,
             settings=settings,
             manifest=manifest,
-            flows=manifest.flows_for(preset),
+            flows=flows,
             public_url=public_url,
             secret_key=secret_key,
+            first_import=lookbacks,
+            stock_source=bool(chosen and chosen.stock_source),
+            subtract_unsent_orders=spec.subtract_unsent_orders,
         )
     check_rule_scopes(account)
     return account
@@ -97,3 +126,36 @@ def check_rule_scopes(account: Account) -> None:
     for index, rule in enumerate(account.config.rules):
         if rule.scope != "account" and rule.scope not in account.config.integrations:
             raise account.config.error(f"rules[{index}].scope", f"rule {rule.name!r}: no integration named {rule.scope!r}")
+
+
+def _supported(manifest: Manifest, data_type: DataType, direction: Direction) -> bool:
+    every = list(manifest.flows) + [f for p in manifest.presets for f in p.flows]
+    return any(f.data_type == data_type and f.direction == direction for f in every)
+
+
+def _apply_overrides(
+    config: AccountConfig, path: str, manifest: Manifest, flows: tuple[Flow, ...], overrides: dict
+) -> tuple[Flow, ...]:
+    """The preset's flows with the YAML's ``flows:`` overrides applied (``false`` drops a flow,
+    ``true`` adds it in real time, a timeframe like ``15m`` adds or re-times it)."""
+    result = {(f.data_type, f.direction): f for f in flows}
+    for data_type, directions in overrides.items():
+        for direction, value in directions.items():
+            where = f"{path}.flows.{data_type}.{direction}"
+            key = (DataType(data_type), Direction(direction))
+            if value is False:
+                result.pop(key, None)
+                continue
+            if not _supported(manifest, *key):
+                raise config.error(where, f"connector {manifest.name!r} cannot {direction} {data_type}")
+            template = result.get(key) or next(
+                f for f in list(manifest.flows) + [f for p in manifest.presets for f in p.flows] if (f.data_type, f.direction) == key
+            )
+            if isinstance(value, str):
+                try:
+                    timeframe_seconds(value)
+                except ValueError as exc:
+                    raise config.error(where, str(exc)) from None
+                template = template.model_copy(update={"timeframe": value})
+            result[key] = template
+    return tuple(result.values())

@@ -109,6 +109,9 @@ class Stock(Canonical):
 
     sku: str
     quantity: int
+    """Available to sell: what the source reports, less ``unsent`` when the hub subtracts it."""
+    unsent: int = 0
+    """Quantities of orders sold but not yet received by the stock source (already subtracted)."""
 
     def match_key(self) -> str:
         return f"sku:{self.sku}"
@@ -148,7 +151,11 @@ class Order(Canonical):
     """The hub's order reference, e.g. ``shop-1042``: stable, used as the key downstream."""
     source: str
     number: str
-    status: OrderStatus
+    status: OrderStatus | None
+    """None while the source's status has no hub status yet (an import rule may map it; an order
+    still without one after the import rules is kept as failed)."""
+    source_status: str = ""
+    """The status as the source names it (``wc-awaiting-pickup``), for rules to map."""
     currency: str
     total: Decimal
     shipping_total: Decimal = Decimal(0)

@@ -183,15 +183,16 @@ def status(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
     """Show integrations, queue depth, and failed and dead deliveries."""
     from connect_hub.broker import QUEUE
     from connect_hub.status import account_status, queue_depth
-    from connect_hub.store.models import Delivery, DeliveryState, Notice
+    from connect_hub.store.models import Delivery, DeliveryState, Notice, RuleDecision
 
-    async def gather(rt: Any) -> tuple[dict[str, Any], list[Any], list[Any]]:
+    async def gather(rt: Any) -> tuple[dict[str, Any], list[Any], list[Any], list[Any]]:
         data = await account_status(rt.account, queue_depth(rt.broker, QUEUE))
         bad = await Delivery.filter(account=rt.account.name, state__in=[DeliveryState.FAILED, DeliveryState.DEAD, DeliveryState.SKIPPED]).order_by("-id").limit(20)
         notices = await Notice.filter(account=rt.account.name).order_by("-id").limit(10)
-        return data, bad, notices
+        blocks = await RuleDecision.filter(account=rt.account.name, stage="import", blocked_by__isnull=False).order_by("-id").limit(10)
+        return data, bad, notices, blocks
 
-    data, bad, notices = _with_store(config, gather)
+    data, bad, notices, blocks = _with_store(config, gather)
     table = Table(title=f"account {data['account']}  (queue depth: {data['queue_depth'] if data['queue_depth'] is not None else 'n/a'})")
     for column in ("integration", "connector", "events pending", "events failed", "pending", "done", "skipped", "failed", "dead"):
         table.add_column(column)
@@ -205,11 +206,18 @@ def status(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
     console.print(table)
     if bad:
         problems = Table(title="recent failed, dead and skipped deliveries")
-        for column in ("delivery", "integration", "record", "state", "attempts", "why"):
+        for column in ("delivery", "integration", "record", "state", "attempts", "rule", "why"):
             problems.add_column(column)
         for d in bad:
-            problems.add_row(str(d.id), d.integration, str(d.record_id), d.state, str(d.attempts), (d.last_error or d.reason or "")[:120])
+            problems.add_row(str(d.id), d.integration, str(d.record_id), d.state, str(d.attempts), d.blocked_by or "", (d.last_error or d.reason or "")[:120])
         console.print(problems)
+    if blocks:
+        blocked = Table(title="recent imports blocked by rules")
+        for column in ("event", "integration", "data type", "rule"):
+            blocked.add_column(column)
+        for b in blocks:
+            blocked.add_row(str(b.event_id or ""), b.integration, b.data_type, b.blocked_by)
+        console.print(blocked)
     if notices:
         recent = Table(title="recent notices from the connectors")
         for column in ("when", "integration", "kind", "message"):
@@ -217,6 +225,72 @@ def status(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
         for n in notices:
             recent.add_row(n.created_at.strftime("%Y-%m-%d %H:%M:%S"), n.integration, f"[bold yellow]{n.kind}[/]", n.message[:160])
         console.print(recent)
+
+
+rules_app = typer.Typer(help="Rules: try them on a stored record or a sample, writing nothing.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+
+@rules_app.command("test")
+def rules_test(
+    record: Annotated[int | None, typer.Option("--record", help="a record id from the store")] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="a JSON sample: an object, or {data_type, object}")] = None,
+    data_type: Annotated[str | None, typer.Option("--data-type", help="the sample's data type (default: orders)")] = None,
+    integration: Annotated[str | None, typer.Option("--integration", help="only this integration")] = None,
+    stage: Annotated[str | None, typer.Option("--stage", help="import or export (default: both)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+) -> None:
+    """Show which rules match an object, the object before and after, and what would be blocked."""
+    import json
+
+    from connect_hub.rules.dry_run import dry_run_record, dry_run_sample
+
+    if (record is None) == (file is None):
+        _fail("give --record ID or --file sample.json")
+    if file is not None:
+        try:
+            sample = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            _fail(f"{file}: cannot read the sample ({exc})")
+        account = _guard(lambda: _account(config))
+        report = _guard(lambda: dry_run_sample(account, sample, data_type=data_type, integration=integration, stage=stage))
+    else:
+        async def go(rt: Any) -> dict[str, Any]:
+            return await dry_run_record(rt.account, record, integration=integration, stage=stage)
+
+        report = _guard(lambda: _with_store(config, go))
+    if as_json:
+        console.print_json(data=report)
+        return
+    _print_report(report)
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    for step in report["steps"]:
+        head = f"[bold]{step['stage']}[/] {'from' if step['stage'] == 'import' else 'to'} {step['integration']}"
+        if step.get("error"):
+            console.print(f"{head}: [bold red]error[/] {step['error']}")
+            continue
+        matched = ", ".join(repr(m) for m in step["matched"]) or "no rule matched"
+        console.print(f"{head}: {matched}")
+        for change in step["changes"]:
+            console.print(f"  {change['rule']}: {change['field']}: {change['before']!r} -> {change['after']!r}")
+        for effect in step["effects"]:
+            console.print(f"  {effect}")
+        if step["blocked_by"]:
+            console.print(f"  [bold yellow]blocked by rule {step['blocked_by']!r}[/]")
+        if step.get("problem"):
+            console.print(f"  [bold red]{step['problem']}[/]")
+    console.print("[bold]before[/]")
+    console.print_json(data=report["before"])
+    last = next((s for s in reversed(report["steps"]) if "after" in s), None)
+    if last is not None:
+        console.print("[bold]after[/]")
+        console.print_json(data=last["after"])
+    blocked = report["blocked"]
+    console.print("blocked: " + ("; ".join(f"{b['stage']} {b['integration']} by rule {b['rule']!r}" for b in blocked) or "nothing"))
+    console.print("(dry run: nothing was written and no action was run)")
 
 
 def _red(n: int) -> str:

@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from connect_hub.errors import ConfigError
-from connect_hub.manifest import DataType
+from connect_hub.manifest import DataType, Direction
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
@@ -65,6 +65,26 @@ class IntegrationConfig(_Strict):
     preset: str | None = None
     settings: dict[str, Any] = Field(default_factory=dict)
     enabled: bool = True
+    flows: dict[DataType, dict[Direction, bool | str]] = Field(default_factory=dict)
+    """Overrides of the preset: ``{stocks: {export: false}, products: {import: 15m}}``."""
+    first_import: dict[DataType, str] = Field(default_factory=dict)
+    """Overrides of the first-import look-back: ``{orders: 30d, products: all}``."""
+    subtract_unsent_orders: bool = False
+    """For a stock source: report stock minus the quantities of orders sold but not yet
+    received by it, so a shop never shows stock that is already sold."""
+
+
+class SmtpConfig(_Strict):
+    """The mail server the ``send_email`` rule action uses."""
+
+    host: str
+    port: int = Field(25, ge=1, le=65535)
+    sender: str = Field(description="the From address")
+    user: str | None = None
+    password: SecretStr | None = None
+    starttls: bool = False
+    ssl: bool = False
+    timeout: float = Field(10.0, gt=0)
 
 
 class RuleConfig(_Strict):
@@ -75,6 +95,11 @@ class RuleConfig(_Strict):
     data_types: list[DataType] = Field(default_factory=list)
     when: dict[str, Any] | None = None
     then: list[dict[str, Any]] = Field(min_length=1)
+
+    source_file: str = Field("", exclude=True)
+    """The file the rule is written in (the account file or one it includes)."""
+    place: str = Field("", exclude=True)
+    """Where in that file: ``rules[2]``."""
 
     @field_validator("stage")
     @classmethod
@@ -98,6 +123,7 @@ class AccountConfig(_Strict):
     polling: PollingConfig = Field(default_factory=PollingConfig)
     integrations: dict[str, IntegrationConfig] = Field(default_factory=dict)
     rules: list[RuleConfig] = Field(default_factory=list)
+    smtp: SmtpConfig | None = None
 
     source_file: str = Field("<memory>", exclude=True)
     env_paths: frozenset[str] = Field(frozenset(), exclude=True)
@@ -150,16 +176,85 @@ def parse_config(text: str, *, file: str = "<memory>", environ: dict[str, str] |
     if not isinstance(raw, dict):
         raise ConfigError("the file must be a mapping with at least 'account:'", file=file)
     env_paths: set[str] = set()
-    data = _substitute(raw, "", os.environ if environ is None else environ, env_paths, file)
+    environ = os.environ if environ is None else environ
+    data = _substitute(raw, "", environ, env_paths, file)
+    rules = load_rules(data.pop("rules", None), file, environ, env_paths)
     try:
         config = AccountConfig.model_validate(data)
     except ValidationError as exc:
         raise _first_error(exc, file) from None
-    config = config.model_copy(update={"source_file": file, "env_paths": frozenset(env_paths)})
+    config = config.model_copy(update={"source_file": file, "env_paths": frozenset(env_paths), "rules": rules})
+    if config.smtp is not None and config.smtp.password is not None and "smtp.password" not in env_paths:
+        raise config.error("smtp.password", "a secret must come from an environment variable: write ${VAR}")
     for key in SECRET_TOP_LEVEL:
         if getattr(config, key) is not None and key not in env_paths:
             raise config.error(key, "a secret must come from an environment variable: write ${VAR}")
     return config
+
+
+RULE_SECRET_KEYS = ("secret", "password", "token")
+
+
+def load_rules(
+    raw: Any, file: str, environ: Any, env_paths: set[str], *, prefix: str = "rules", nested: bool = False
+) -> list[RuleConfig]:
+    """The rules of a ``rules:`` list, with ``{include: FILE}`` items replaced by that file's rules.
+
+    An included file (relative to the including one) holds a list of rules, or a mapping with
+    ``rules:``. Each rule remembers its file and place, so errors point at where it is written.
+    """
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise ConfigError("must be a list of rules", file=file, path=prefix)
+    rules: list[RuleConfig] = []
+    for index, item in enumerate(raw):
+        place = f"{prefix}[{index}]"
+        if isinstance(item, dict) and set(item) == {"include"}:
+            if nested:
+                raise ConfigError("an included rules file cannot include another", file=file, path=f"{place}.include")
+            rules += _include_rules(item["include"], file, place, environ)
+            continue
+        _check_rule_secrets(item, place, file, env_paths)
+        try:
+            rule = RuleConfig.model_validate(item)
+        except ValidationError as exc:
+            error = _first_error(exc, file)
+            raise ConfigError(error.problem, file=file, path=f"{place}.{error.path}" if error.path else place) from None
+        rules.append(rule.model_copy(update={"source_file": file, "place": place}))
+    return rules
+
+
+def _include_rules(target: Any, file: str, place: str, environ: Any) -> list[RuleConfig]:
+    if not isinstance(target, str):
+        raise ConfigError("include takes a file name", file=file, path=f"{place}.include")
+    path = Path(file).parent / target
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read the included file {target!r} ({exc.strerror})", file=file, path=f"{place}.include") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=str(path)) from None
+    if isinstance(raw, dict) and set(raw) == {"rules"}:
+        raw, prefix = raw["rules"], "rules"
+    else:
+        prefix = ""
+    env_paths: set[str] = set()
+    data = _substitute(raw, prefix, environ, env_paths, str(path))
+    return load_rules(data, str(path), environ, env_paths, prefix=prefix, nested=True)
+
+
+def _check_rule_secrets(value: Any, path: str, file: str, env_paths: set[str]) -> None:
+    """A secret in a rule's action (a URL signing secret, say) must come from ``${VAR}``."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}"
+            if key in RULE_SECRET_KEYS and item is not None and where not in env_paths:
+                raise ConfigError("a secret must come from an environment variable: write ${VAR}", file=file, path=where)
+            _check_rule_secrets(item, where, file, env_paths)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_rule_secrets(item, f"{path}[{index}]", file, env_paths)
 
 
 def _substitute(value: Any, path: str, environ: Any, env_paths: set[str], file: str) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -33,6 +33,15 @@ class Integration:
     secret_key: str = field(default="", repr=False)
     """The hub's own secret, from which this integration derives the secrets it makes."""
     resources: dict[str, Any] = field(default_factory=dict, repr=False)
+    first_import: Mapping[DataType, float | None] = field(default_factory=dict)
+    """Seconds a first import looks back, per data type; None (or absent) = the whole history."""
+    stock_source: bool = False
+    subtract_unsent_orders: bool = False
+
+    def first_import_since(self, data_type: DataType) -> datetime | None:
+        """Where a first import of ``data_type`` starts, or None to take the whole history."""
+        seconds = self.first_import.get(data_type)
+        return None if seconds is None else datetime.now(UTC) - timedelta(seconds=seconds)
 
     def __repr__(self) -> str:  # settings may hold secrets: never print them
         return f"Integration({self.account}/{self.name}, connector={self.connector})"

@@ -200,7 +200,11 @@ def hub_register_rule_operators(operators: OperatorRegistry) -> None:
     """Add comparison operators that rule conditions can use.
 
     Called once on every plugin when the rule engine is built. Register with
-    ``operators.add(name, function)``; ``function(value, argument) -> bool`` is plain and pure.
+    ``operators.add(name, function, kinds=..., argument=...)``; ``function(value, argument) ->
+    bool`` is plain and pure. ``value`` is one value of the field (a ``Decimal`` for numbers and
+    money, a ``datetime`` for dates, None when absent); ``kinds`` limits the field kinds the
+    operator fits (checked at load); ``argument`` says how the rule's ``value`` is read
+    (``raw`` by default; see :data:`connect_hub.rules.registry.ARGUMENTS`).
 
     :param operators: the registry to add to; it refuses duplicate names.
     """
@@ -211,7 +215,11 @@ def hub_register_rule_actions(actions: ActionRegistry) -> None:
     """Add actions that rules can run when their condition holds.
 
     Called once on every plugin when the rule engine is built. Register with
-    ``actions.add(name, function)``; ``function(obj, argument, context) -> ActionOutcome``.
+    ``actions.add(name, function, prepare=...)``; ``function(data, argument, context) ->
+    ActionOutcome`` may change ``data`` (the object's JSON) and must not do I/O: an action that
+    reaches the outside returns an ``Effect`` in its outcome, which the hub runs once after the
+    decision is committed (and only reports in a dry run). ``prepare(argument, target)`` checks
+    the argument when the rules load (raise ValueError) and returns what ``function`` receives.
 
     :param actions: the registry to add to; it refuses duplicate names.
     """

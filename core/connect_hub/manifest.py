@@ -80,6 +80,21 @@ class Setting(BaseModel):
     default: str | int | float | bool | list | dict | None = None
 
 
+_LOOKBACK = re.compile(r"^(\d+)(h|d)$")
+FIRST_IMPORT_DEFAULTS: dict[str, str] = {DataType.ORDERS: "7d"}
+"""How far back a first import looks, per data type; anything not named takes the whole history."""
+
+
+def lookback_seconds(value: str) -> float | None:
+    """Seconds for ``7d`` / ``12h``; None for ``all`` (the whole history)."""
+    if value == "all":
+        return None
+    match = _LOOKBACK.match(value)
+    if not match:
+        raise ValueError(f"a first-import look-back is 'all' or like '7d' or '12h', got {value!r}")
+    return float(int(match.group(1)) * (86400 if match.group(2) == "d" else 3600))
+
+
 class Preset(BaseModel):
     """A named set of flows a user picks at onboarding (e.g. ``shop-with-efulfillment``)."""
 
@@ -88,6 +103,18 @@ class Preset(BaseModel):
     name: str
     description: str
     flows: tuple[Flow, ...]
+    first_import: dict[DataType, str] = Field(default_factory=dict)
+    """Look-backs of the first import that differ from FIRST_IMPORT_DEFAULTS (``7d``, ``all``)."""
+    stock_source: bool = False
+    """An integration on this preset is the only source of stock: other integrations' stock
+    figures are not imported while one exists in the account."""
+
+    @field_validator("first_import")
+    @classmethod
+    def _lookbacks(cls, value: dict[DataType, str]) -> dict[DataType, str]:
+        for lookback in value.values():
+            lookback_seconds(lookback)
+        return value
 
 
 class Manifest(BaseModel):

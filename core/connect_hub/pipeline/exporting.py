@@ -21,6 +21,7 @@ from connect_hub.contracts import ExportRequest, ExportResult, Integration, Rule
 from connect_hub.errors import PermanentError, TransientError
 from connect_hub.manifest import DataType, Direction
 from connect_hub.metrics import DELIVERIES
+from connect_hub.pipeline.decisions import record_decision
 from connect_hub.secrets import redact
 from connect_hub.store.models import Delivery, DeliveryState, Link, Record
 
@@ -117,8 +118,12 @@ async def _prepare(account: Account, integration: Integration | None, delivery: 
     decision = account.rules.apply(
         obj, RuleContext(account=account.name, stage="export", integration=integration.name, data_type=obj.data_type)
     )
-    if decision.blocked:
-        return await _settle(delivery, DeliveryState.SKIPPED, reason=decision.summary())
+    if decision.blocked:  # the rules changed since routing: record the new decision
+        await record_decision(
+            account, decision, stage="export", integration=integration.name, data_type=record.data_type,
+            delivery_id=delivery.id, record_id=record.id,
+        )
+        return await _settle(delivery, DeliveryState.SKIPPED, reason=decision.summary(), blocked_by=decision.blocked_by)
     request = ExportRequest(
         data_type=DataType(record.data_type), record_id=record.id, version=record.version, obj=decision.obj,
         external_id=link.external_id if link else None, last_export_hash=link.last_export_hash if link else None,
@@ -237,6 +242,7 @@ async def _settle(
     retry_in: float | None = None,
     refund: bool = False,
     connection: object = None,
+    blocked_by: str | None = None,
 ) -> Outcome:
     now = datetime.now(UTC)
     values: dict[str, object] = {"state": state, "lease_until": None}
@@ -246,6 +252,8 @@ async def _settle(
         values["reason"] = reason
     if external_id is not None:
         values["external_id"] = external_id
+    if blocked_by is not None:
+        values["blocked_by"] = blocked_by
     if refund:
         values["attempts"] = F("attempts") - 1
     values["next_attempt_at"] = now + timedelta(seconds=retry_in) if retry_in is not None else None

@@ -13,10 +13,13 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from connect_hub.account import Account
-from connect_hub.canonical import Canonical, Order, Product
+from connect_hub.canonical import Canonical, Order, Product, Stock
 from connect_hub.contracts import Incoming, RawEvent, RuleContext
 from connect_hub.errors import MappingError
+from connect_hub.pipeline.decisions import Pending, record_decision, run_effects
 from connect_hub.pipeline.routing import plan_deliveries
+from connect_hub.pipeline.stock import available_stock, ignored_stock_reason
+from connect_hub.rules import Decision
 from connect_hub.secrets import redact
 from connect_hub.store.models import Event, EventState, Link, Record
 
@@ -57,38 +60,89 @@ async def import_event(account: Account, event_id: int) -> list[int]:
         return []
     deliveries: list[int] = []
     notes: list[str] = []
+    accepted: list[tuple[Incoming, Decision]] = []
+    blocked: list[tuple[Incoming, Decision]] = []
     for item in incoming:
         if not integration.imports(item.data_type):
             notes.append(f"{item.data_type} from {integration.name} is not imported (manifest/preset)")
             continue
-        decision = account.rules.apply(
-            item.obj, RuleContext(account=account.name, stage="import", integration=integration.name, data_type=item.data_type)
-        )
+        if isinstance(item.obj, Stock):
+            if reason := ignored_stock_reason(account, integration):
+                notes.append(reason)
+                continue
+            item.obj = await available_stock(account, integration, item.obj)
+        context = RuleContext(account=account.name, stage="import", integration=integration.name, data_type=item.data_type)
+        try:
+            decision = account.rules.apply(item.obj, context)
+        except MappingError as exc:
+            await _finish(event, EventState.FAILED, redact(str(exc), *account.secrets()))
+            return []
         if decision.blocked:
             notes.append(f"{item.data_type} {item.external_id}: {decision.summary()}")
+            blocked.append((item, decision))
             continue
         item.obj = decision.obj
-        deliveries += await merge(account, integration.name, item, event.id)
-    await _finish(event, EventState.DONE, "; ".join(notes) or None)
+        if isinstance(item.obj, Order) and item.obj.status is None:
+            await _finish(event, EventState.FAILED, unplaced_status(item.obj, integration.name))
+            return []
+        accepted.append((item, decision))
+    for item, decision in accepted:
+        try:
+            deliveries += await merge(account, integration.name, item, event.id, decision)
+        except MappingError as exc:
+            await _finish(event, EventState.FAILED, redact(str(exc), *account.secrets()))
+            return deliveries
+    pending: Pending = []
+    async with in_transaction() as conn:
+        for item, decision in blocked:
+            await record_decision(
+                account, decision, stage="import", integration=integration.name, data_type=str(item.data_type),
+                event_id=event.id, connection=conn, pending=pending,
+            )
+        await _finish(event, EventState.DONE, "; ".join(notes) or None, conn)
+    await run_effects(account, pending)
     return deliveries
 
 
-async def _finish(event: Event, state: EventState, message: str | None) -> None:
+def unplaced_status(order: Order, integration: str) -> str:
+    """Why an order without a hub status is kept as failed, and the two ways to fix it."""
+    status = order.source_status
+    return (
+        f"order {order.number} of integration {integration!r} has the status {status!r}, which has no "
+        f"hub status: map it in the integration's status_map setting (status_map: {{{status!r}: processing}}) "
+        f"or with an import rule (e.g. map: {{field: status, from: source_status, table: {{{status!r}: processing}}}}), "
+        "then replay the event"
+    )
+
+
+async def _finish(event: Event, state: EventState, message: str | None, connection: object = None) -> None:
     event.state = state
     event.last_error = message
     event.processed_at = datetime.now(UTC)
-    await event.save(update_fields=["state", "last_error", "attempts", "processed_at"])
+    await event.save(update_fields=["state", "last_error", "attempts", "processed_at"], using_db=connection)
 
 
-async def merge(account: Account, source: str, item: Incoming, event_id: int | None) -> list[int]:
-    """Merge one incoming object into its record; retry once if a concurrent import created it."""
+async def merge(
+    account: Account, source: str, item: Incoming, event_id: int | None, decision: Decision | None = None
+) -> list[int]:
+    """Merge one incoming object into its record; retry once if a concurrent import created it.
+
+    ``decision`` (what the import rules did to it) is recorded with the record version; the
+    effects of the decisions made here run once the transaction has committed.
+    """
+    pending: Pending = []
     try:
-        return await _merge_once(account, source, item, event_id)
+        ids = await _merge_once(account, source, item, event_id, decision, pending)
     except IntegrityError:
-        return await _merge_once(account, source, item, event_id)
+        pending.clear()
+        ids = await _merge_once(account, source, item, event_id, decision, pending)
+    await run_effects(account, pending)
+    return ids
 
 
-async def _merge_once(account: Account, source: str, item: Incoming, event_id: int | None) -> list[int]:
+async def _merge_once(
+    account: Account, source: str, item: Incoming, event_id: int | None, decision: Decision | None, pending: Pending
+) -> list[int]:
     obj = item.obj
     data_type = str(obj.data_type)
     key = obj.match_key()
@@ -134,9 +188,14 @@ async def _merge_once(account: Account, source: str, item: Incoming, event_id: i
             link.last_import_hash = new_hash
             link.last_import_modified_at = obj.modified_at
             await link.save(using_db=conn, update_fields=["last_import_hash", "last_import_modified_at"])
+        if decision is not None:
+            await record_decision(
+                account, decision, stage="import", integration=source, data_type=data_type, event_id=event_id,
+                record_id=record.id, connection=conn, pending=pending if changed and not echo else None,
+            )
         if not changed or echo:
             return []
-        return await plan_deliveries(account, record, obj, source, event_id, conn)
+        return await plan_deliveries(account, record, obj, source, event_id, conn, pending)
 
 
 def _is_older(obj: Canonical, record: Record) -> bool:

@@ -10,10 +10,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from connect_hub.broker import QUEUE
+from connect_hub.errors import HubError
 from connect_hub.pipeline import replay
+from connect_hub.pipeline.decisions import decision_json
+from connect_hub.rules.dry_run import dry_run_record, dry_run_sample
 from connect_hub.runtime import Runtime
 from connect_hub.status import account_status, queue_depth
-from connect_hub.store.models import Delivery, Event, Notice, Record
+from connect_hub.store.models import Delivery, Event, Notice, Record, RuleDecision
 
 PAGE_MAX = 500
 
@@ -40,7 +43,7 @@ def delivery_json(d: Delivery) -> dict[str, Any]:
     return {
         "id": d.id, "integration": d.integration, "data_type": d.data_type, "record_id": d.record_id,
         "version": d.version, "state": d.state, "attempts": d.attempts, "last_error": d.last_error,
-        "reason": d.reason, "external_id": d.external_id, "event_id": d.event_id,
+        "reason": d.reason, "blocked_by": d.blocked_by, "external_id": d.external_id, "event_id": d.event_id,
         "next_attempt_at": _iso(d.next_attempt_at), "created_at": _iso(d.created_at), "updated_at": _iso(d.updated_at),
     }
 
@@ -146,8 +149,28 @@ def admin_routes(runtime: Runtime) -> list[Route]:
         runtime.actors.send_import(event_id)
         return JSONResponse({"replayed": [event_id]})
 
+    async def rules_test(request: Request) -> Response:
+        try:
+            body = await request.json()
+        except ValueError:
+            return JSONResponse({"error": "the body must be JSON"}, status_code=400)
+        if not isinstance(body, dict) or ("record_id" in body) == ("object" in body):
+            return JSONResponse({"error": 'give {"record_id": N} or {"data_type": ..., "object": {...}}'}, status_code=400)
+        options = {"integration": body.get("integration"), "stage": body.get("stage")}
+        try:
+            if "record_id" in body:
+                report = await dry_run_record(account, int(body["record_id"]), **options)
+            else:
+                report = dry_run_sample(account, body, data_type=body.get("data_type"), **options)
+        except (HubError, ValueError, TypeError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse(report)
+
     return [
         Route("/api/v1/integrations", guarded(integrations)),
+        Route("/api/v1/rules/test", guarded(rules_test), methods=["POST"]),
+        Route("/api/v1/decisions", guarded(listing(RuleDecision, decision_json, ("stage", "integration", "data_type", "blocked_by", "record_id", "event_id", "delivery_id")))),
+        Route("/api/v1/decisions/{id}", guarded(detail(RuleDecision, decision_json))),
         Route("/api/v1/status", guarded(status)),
         Route("/api/v1/records", guarded(listing(Record, record_json, ("data_type", "key")))),
         Route("/api/v1/records/{id}", guarded(detail(Record, record_json))),

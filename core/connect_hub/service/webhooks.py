@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, Response
 
 from connect_hub.contracts import Verdict, WebhookRequest
 from connect_hub.metrics import WEBHOOKS
-from connect_hub.pipeline.ingress import store_event
+from connect_hub.pipeline.ingress import EventWriter
 from connect_hub.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -19,6 +19,7 @@ MAX_BODY = 10 * 1024 * 1024
 def webhook_endpoint(runtime: Runtime):
     account = runtime.account
     plugins = account.plugins
+    writer = EventWriter()
 
     async def receive(request: Request) -> Response:
         name = request.path_params["integration"]
@@ -39,7 +40,7 @@ def webhook_endpoint(runtime: Runtime):
             log.warning("rejected a webhook for %s: %s", name, verdict.reason)
             return JSONResponse({"error": verdict.reason or "signature does not match"}, status_code=401)
         try:
-            event_id = await store_event(account.name, name, verdict.topic, headers, body)
+            event_id = await writer.store(account.name, name, verdict.topic, headers, body)
         except Exception:
             log.exception("could not store a webhook for %s", name)
             return JSONResponse({"error": "not stored, please retry"}, status_code=503)

@@ -102,6 +102,7 @@ class Delivery(Model):
     lease_until = fields.DatetimeField(null=True)
     last_error = fields.TextField(null=True)
     reason = fields.TextField(null=True, description="why skipped: rule name or connector reason")
+    blocked_by = fields.CharField(max_length=200, null=True, description="the rule that blocked this export")
     external_id = fields.CharField(max_length=300, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -110,6 +111,29 @@ class Delivery(Model):
         table = "hub_delivery"
         unique_together = (("account", "integration", "record_id", "version"),)
         indexes = (("account", "state", "next_attempt_at"),)
+
+
+class RuleDecision(Model):
+    """What the rules did to one object at one stage: which matched, what changed, what blocked."""
+
+    id = fields.BigIntField(primary_key=True)
+    account = fields.CharField(max_length=100)
+    stage = fields.CharField(max_length=10, description="import or export")
+    integration = fields.CharField(max_length=100, description="the source (import) or the target (export)")
+    data_type = fields.CharField(max_length=20)
+    event = fields.ForeignKeyField("hub.Event", related_name="rule_decisions", null=True, on_delete=fields.SET_NULL)
+    delivery = fields.ForeignKeyField("hub.Delivery", related_name="rule_decisions", null=True, on_delete=fields.SET_NULL)
+    record = fields.ForeignKeyField("hub.Record", related_name="rule_decisions", null=True, on_delete=fields.SET_NULL)
+    matched = fields.JSONField(default=list, description="names of the rules whose condition held, in order")
+    changes = fields.JSONField(default=list, description="[{field, before, after}] made by the actions")
+    notes = fields.JSONField(default=list, description="what each action did, prefixed with its rule")
+    blocked_by = fields.CharField(max_length=200, null=True)
+    effects = fields.JSONField(default=list, description="[{rule, action, description, state, detail}]")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "hub_rule_decision"
+        indexes = (("account", "blocked_by"),)
 
 
 class Cursor(Model):

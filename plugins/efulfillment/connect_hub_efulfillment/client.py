@@ -26,6 +26,10 @@ class AuthenticationError(PermanentError):
     """The warehouse refused the API key (401 or 403)."""
 
 
+class OrderShippedError(PermanentError):
+    """The warehouse refused to cancel an order because it has shipped it (409 order_shipped)."""
+
+
 @dataclass(frozen=True)
 class Page:
     """One page of a list endpoint and the total the warehouse reported (``X-Total-Count``)."""
@@ -48,7 +52,7 @@ class WarehouseClient:
         transport: httpx.AsyncBaseTransport | None = None,
     ):
         self.name = name
-        self._api_key = api_key
+        self._secrets = [api_key]
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             headers={"X-Api-Key": api_key, "Accept": "application/json"},
@@ -93,12 +97,22 @@ class WarehouseClient:
         return _json_object(response, self._where(f"get order {reference}"))
 
     async def cancel_order(self, reference: str) -> dict[str, Any]:
-        """Cancel an order the warehouse has not shipped; a shipped one is a PermanentError."""
-        response = await self._send("POST", f"{_order_path(reference)}/cancel")
+        """Cancel an order the warehouse has not shipped.
+
+        A shipped one raises :class:`OrderShippedError`; any other refusal a PermanentError.
+        """
+        path = f"{_order_path(reference)}/cancel"
+        response = await self._send("POST", path, accept=(409,))
+        if response.status_code == 409:
+            error = self._error("POST", path, response)
+            if _error_code(response) == "order_shipped":
+                raise OrderShippedError(str(error))
+            raise error
         return _json_object(response, self._where(f"cancel order {reference}"))
 
     async def list_stock(self, page: int, per_page: int = 100) -> Page:
-        """One page of stock levels: ``[{"sku": ..., "quantity": ...}]``, numbered from 1."""
+        """One page of stock levels, numbered from 1, sorted by SKU: ``{"sku", "quantity",
+        "changed_at"}`` (``quantity`` is what is available: on hand minus reserved)."""
         response = await self._send(
             "GET", f"{API}/stock", params={"page": page, "per_page": per_page}
         )
@@ -106,6 +120,28 @@ class WarehouseClient:
         if not isinstance(items, list):
             raise TransientError(f"{self._where('list stock')}: expected a JSON list")
         return Page(items=items, total=int(response.headers.get("X-Total-Count", len(items))))
+
+    async def list_webhooks(self) -> list[dict[str, Any]]:
+        """The warehouse's webhook subscriptions: ``{"id", "url", "events", "created_at"}``."""
+        response = await self._send("GET", f"{API}/webhooks")
+        items = _json(response, self._where("list webhooks"))
+        if not isinstance(items, list):
+            raise TransientError(f"{self._where('list webhooks')}: expected a JSON list")
+        return items
+
+    async def register_webhook(
+        self, url: str, secret: str, events: list[str]
+    ) -> tuple[dict[str, Any], bool]:
+        """Subscribe ``url`` to ``events`` signed with ``secret``; idempotent by URL.
+
+        :return: the subscription, and True when the warehouse had none for this URL (201).
+        """
+        if secret not in self._secrets:
+            self._secrets.append(secret)
+        body = {"url": url, "secret": secret, "events": events}
+        response = await self._send("POST", f"{API}/webhooks", json=body)
+        subscription = _json_object(response, self._where(f"register webhook {url}"))
+        return subscription, response.status_code == 201
 
     def _where(self, action: str) -> str:
         return f"{self.name}: {action}"
@@ -140,7 +176,7 @@ class WarehouseClient:
         return PermanentError(message)
 
     def _redact(self, text: str) -> str:
-        return redact(text, self._api_key)
+        return redact(text, *self._secrets)
 
 
 def _order_path(reference: str) -> str:
@@ -163,6 +199,14 @@ def parse_retry_after(response: httpx.Response, now: datetime | None = None) -> 
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _error_code(response: httpx.Response) -> str | None:
+    """The warehouse's error code from its ``{"error": {"code": ...}}`` body, if any."""
+    try:
+        return str(response.json()["error"]["code"])
+    except (ValueError, TypeError, KeyError):
+        return None
 
 
 def _describe_error(response: httpx.Response) -> str:

@@ -1,18 +1,32 @@
-"""The e-fulfilment connector's hook implementations: wiring of manifest, client and orders."""
+"""The e-fulfilment connector's hook implementations: wiring of the modules beside it."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from connect_hub import hookimpl
 from connect_hub.canonical import Order
-from connect_hub.contracts import Check, ExportRequest, ExportResult, Integration
+from connect_hub.contracts import (
+    Check,
+    ExportRequest,
+    ExportResult,
+    Incoming,
+    Integration,
+    Notice,
+    PollPage,
+    RawEvent,
+    WebhookRequest,
+    WebhookVerdict,
+)
 from connect_hub.errors import PermanentError, TransientError
 from connect_hub.manifest import DataType, Manifest
 
+from connect_hub_efulfillment import webhooks
 from connect_hub_efulfillment.client import AuthenticationError, WarehouseClient
 from connect_hub_efulfillment.manifest import MANIFEST
 from connect_hub_efulfillment.orders import export_order
+from connect_hub_efulfillment.polling import poll_stock
 
 
 @hookimpl
@@ -30,6 +44,23 @@ async def hub_integration_stop(integration: Integration) -> None:
     client = integration.resources.pop("client", None)
     if client is not None:
         await client.aclose()
+
+
+@hookimpl
+def hub_webhook_verify(integration: Integration, request: WebhookRequest) -> WebhookVerdict:
+    return webhooks.verify_request(integration, request.headers, request.body)
+
+
+@hookimpl
+def hub_webhook_parse(event: RawEvent) -> list[Incoming]:
+    return webhooks.parse(event)
+
+
+@hookimpl
+def hub_poll(integration: Integration, data_type: DataType) -> AsyncIterator[PollPage] | None:
+    if data_type != DataType.STOCKS:
+        return None
+    return poll_stock(_client(integration))
 
 
 @hookimpl
@@ -66,7 +97,13 @@ async def hub_onboard_check(integration: Integration) -> list[Check]:
     return [
         Check("warehouse reachable", True, f"The warehouse at {url} answers."),
         Check("api key accepted", True, "The warehouse accepts the api_key."),
+        await webhooks.register(_client(integration), integration),
     ]
+
+
+@hookimpl
+async def hub_maintain(integration: Integration) -> list[Notice]:
+    return await webhooks.watch(_client(integration), integration)
 
 
 def _client(integration: Integration) -> WarehouseClient:

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from connect_hub.manifest import REALTIME, DataType, Direction, Flow, Manifest, Preset, Setting
 
+STOCK_RECONCILE = "15m"
+"""How often the whole stock list is polled besides the stock.changed webhooks."""
+
 FULFILMENT_FLOWS = (
     Flow(data_type=DataType.ORDERS, direction=Direction.EXPORT, timeframe=REALTIME),
-    Flow(data_type=DataType.STOCKS, direction=Direction.IMPORT, timeframe=REALTIME),
+    Flow(
+        data_type=DataType.STOCKS,
+        direction=Direction.IMPORT,
+        timeframe=REALTIME,
+        reconcile=STOCK_RECONCILE,
+    ),
     Flow(data_type=DataType.SHIPMENTS, direction=Direction.IMPORT, timeframe=REALTIME),
 )
 
@@ -25,6 +33,13 @@ MANIFEST = Manifest(
         Setting(name="url", description="Base URL of the warehouse API, e.g. https://wh.example"),
         Setting(
             name="api_key", description="The warehouse API key (sent as X-Api-Key)", secret=True
+        ),
+        Setting(
+            name="webhook_secret",
+            description="The secret the warehouse signs its webhooks with; by default one "
+            "derived from the hub's secret key",
+            required=False,
+            secret=True,
         ),
         Setting(
             name="send_statuses",

@@ -8,7 +8,7 @@ from connect_hub.canonical import Order, OrderStatus
 from connect_hub.contracts import ExportResult
 from connect_hub.errors import PermanentError
 
-from connect_hub_efulfillment.client import WarehouseClient
+from connect_hub_efulfillment.client import OrderShippedError, WarehouseClient
 from connect_hub_efulfillment.mapping import order_payload
 
 
@@ -42,5 +42,17 @@ async def _cancel(client: WarehouseClient, order: Order) -> ExportResult:
             f"shipped it as {existing['id']}: arrange a return with the warehouse"
         )
     if existing["status"] != "cancelled":
-        existing = await client.cancel_order(order.reference)
+        try:
+            existing = await client.cancel_order(order.reference)
+        except OrderShippedError:
+            raise PermanentError(
+                f"order {order.reference} was cancelled in the hub but the warehouse shipped it "
+                f"as {existing['id']} while the cancellation was on its way: arrange a return "
+                "with the warehouse"
+            ) from None
+    if existing.get("status") != "cancelled":
+        raise PermanentError(
+            f"order {order.reference}: the warehouse answered the cancellation of {existing['id']} "
+            f"with status {existing.get('status')!r}, not cancelled: check the order there"
+        )
     return ExportResult(external_id=str(existing["id"]))

@@ -9,7 +9,13 @@ from email.utils import format_datetime
 import httpx
 import pytest
 from connect_hub.errors import PermanentError, TransientError
-from connect_hub_efulfillment.client import AuthenticationError, WarehouseClient, parse_retry_after
+from connect_hub_efulfillment.client import (
+    AuthenticationError,
+    OrderShippedError,
+    WarehouseClient,
+    parse_retry_after,
+)
+from connect_hub_efulfillment.polling import poll_stock
 from pytest_httpx import HTTPXMock
 
 BASE = "https://wh.example"
@@ -227,3 +233,121 @@ async def test_the_api_key_never_appears_in_an_error(client, httpx_mock: HTTPXMo
 
     assert len(httpx_mock.get_requests()) == 4
     assert all(KEY not in message and "***" in message for message in messages)
+
+
+async def test_cancel_of_a_shipped_order_is_an_order_shipped_error(client, httpx_mock: HTTPXMock):
+    httpx_mock.add_response(
+        method="POST",
+        url=f"{BASE}/api/v1/orders/shop-1042/cancel",
+        status_code=409,
+        json={"error": {"code": "order_shipped", "message": "order shop-1042 has been shipped"}},
+    )
+
+    with pytest.raises(OrderShippedError, match="409: order_shipped"):
+        await client.cancel_order("shop-1042")
+
+
+async def test_another_409_on_cancel_is_a_plain_permanent_error(client, httpx_mock: HTTPXMock):
+    httpx_mock.add_response(
+        method="POST",
+        url=f"{BASE}/api/v1/orders/shop-1042/cancel",
+        status_code=409,
+        json={"error": {"code": "order_locked", "message": "being packed"}},
+    )
+
+    with pytest.raises(PermanentError) as caught:
+        await client.cancel_order("shop-1042")
+
+    assert not isinstance(caught.value, OrderShippedError)
+    assert "order_locked: being packed" in str(caught.value)
+
+
+async def test_register_webhook_posts_url_secret_events(client, httpx_mock: HTTPXMock):
+    subscription = {"id": "whk-000001", "url": "https://hub.example/webhooks/wh",
+                    "events": ["stock.changed"], "created_at": "2025-03-01T12:00:00+00:00"}  # fmt: skip
+    httpx_mock.add_response(
+        method="POST", url=f"{BASE}/api/v1/webhooks", status_code=201, json=subscription
+    )
+    httpx_mock.add_response(method="POST", url=f"{BASE}/api/v1/webhooks", json=subscription)
+    httpx_mock.add_response(method="GET", url=f"{BASE}/api/v1/webhooks", json=[subscription])
+
+    first = await client.register_webhook(subscription["url"], "whsec-1", ["stock.changed"])
+    again = await client.register_webhook(subscription["url"], "whsec-1", ["stock.changed"])
+
+    assert first == (subscription, True) and again == (subscription, False)
+    assert await client.list_webhooks() == [subscription]
+    posted = httpx_mock.get_requests(method="POST")
+    assert json.loads(posted[0].content) == {
+        "url": subscription["url"], "secret": "whsec-1", "events": ["stock.changed"]
+    }  # fmt: skip
+    assert all(r.headers["X-Api-Key"] == KEY for r in httpx_mock.get_requests())
+
+
+async def test_the_webhook_secret_never_appears_in_an_error(client, httpx_mock: HTTPXMock):
+    echo = {"error": {"code": "invalid_subscription", "message": "secret whsec-9 is too short"}}
+    httpx_mock.add_response(
+        method="POST", url=f"{BASE}/api/v1/webhooks", status_code=422, json=echo
+    )
+
+    with pytest.raises(PermanentError) as caught:
+        await client.register_webhook(
+            "https://hub.example/webhooks/wh", "whsec-9", ["stock.changed"]
+        )
+
+    assert "whsec-9" not in str(caught.value) and "***" in str(caught.value)
+
+
+async def test_list_webhooks_that_is_not_a_list_is_transient(client, httpx_mock: HTTPXMock):
+    httpx_mock.add_response(method="GET", url=f"{BASE}/api/v1/webhooks", json={"items": []})
+
+    with pytest.raises(TransientError, match="expected a JSON list"):
+        await client.list_webhooks()
+
+
+async def test_poll_stock_reads_every_page_once(client, httpx_mock: HTTPXMock):
+    def page(numbers: range) -> list[dict]:
+        return [{"sku": f"SKU-{n:03d}", "quantity": n, "on_hand": n + 1, "reserved": 1,
+                 "changed_at": "2025-03-01T12:00:00+00:00"} for n in numbers]  # fmt: skip
+
+    for number, numbers in ((1, range(2)), (2, range(2, 4)), (3, range(4, 5))):
+        httpx_mock.add_response(
+            method="GET",
+            url=f"{BASE}/api/v1/stock?page={number}&per_page=2",
+            json=page(numbers),
+            headers={"X-Total-Count": "5"},
+        )
+
+    pages = [p async for p in poll_stock(client, page_size=2)]
+
+    assert [len(p.items) for p in pages] == [2, 2, 1]
+    assert {p.cursor for p in pages} == {None}
+    assert {item.topic for p in pages for item in p.items} == {"stock.changed"}
+    assert json.loads(pages[0].items[1].body) == {
+        "sku": "SKU-001", "quantity": 1, "changed_at": "2025-03-01T12:00:00+00:00"
+    }  # fmt: skip
+    assert [r.url.params["page"] for r in httpx_mock.get_requests()] == ["1", "2", "3"]
+
+
+async def test_poll_stock_stops_at_a_full_last_page(client, httpx_mock: HTTPXMock):
+    httpx_mock.add_response(
+        method="GET",
+        url=f"{BASE}/api/v1/stock?page=1&per_page=2",
+        json=[{"sku": "A", "quantity": 1}, {"sku": "B", "quantity": 2}],
+        headers={"X-Total-Count": "2"},
+    )
+
+    pages = [p async for p in poll_stock(client, page_size=2)]
+
+    assert [json.loads(i.body) for i in pages[0].items] == [
+        {"sku": "A", "quantity": 1}, {"sku": "B", "quantity": 2}
+    ]  # fmt: skip
+    assert len(httpx_mock.get_requests()) == 1
+
+
+async def test_poll_stock_of_an_empty_warehouse_yields_nothing(client, httpx_mock: HTTPXMock):
+    httpx_mock.add_response(
+        method="GET", url=f"{BASE}/api/v1/stock?page=1&per_page=100", json=[],
+        headers={"X-Total-Count": "0"},
+    )  # fmt: skip
+
+    assert [p async for p in poll_stock(client)] == []

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from datetime import UTC, datetime
 from decimal import Decimal
 from importlib.metadata import entry_points
 
@@ -9,7 +12,7 @@ import httpx
 import pytest
 from connect_hub import ENTRY_POINT_GROUP
 from connect_hub.canonical import Order, OrderLine, OrderStatus, Stock
-from connect_hub.contracts import ExportRequest, Integration
+from connect_hub.contracts import ExportRequest, Integration, RawEvent
 from connect_hub.errors import PermanentError, TransientError
 from connect_hub.manifest import DataType, Direction
 from connect_hub_efulfillment import hooks
@@ -18,6 +21,8 @@ from connect_hub_efulfillment.manifest import MANIFEST
 from connect_hub_efulfillment.simulator import RunningSimulator, running_simulator
 
 KEY = "wh-key-4b1d"
+HUB_URL = "https://hub.example"
+HUB_SECRET_KEY = "hub-secret-key-0e7c"
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +46,8 @@ def make_integration(url: str, **settings) -> Integration:
         settings={"url": url, "api_key": KEY} | settings,
         manifest=MANIFEST,
         flows=MANIFEST.flows_for("fulfilment"),
+        public_url=HUB_URL,
+        secret_key=HUB_SECRET_KEY,
     )
 
 
@@ -84,11 +91,15 @@ def test_the_entry_point_loads_these_hooks():
 
 def test_manifest_preset_and_settings():
     assert MANIFEST.default_preset == "fulfilment"
-    assert {(f.data_type, f.direction, f.timeframe) for f in MANIFEST.flows_for(None)} == {
-        (DataType.ORDERS, Direction.EXPORT, "realtime"),
-        (DataType.STOCKS, Direction.IMPORT, "realtime"),
-        (DataType.SHIPMENTS, Direction.IMPORT, "realtime"),
+    assert {
+        (f.data_type, f.direction, f.timeframe, f.reconcile) for f in MANIFEST.flows_for(None)
+    } == {
+        (DataType.ORDERS, Direction.EXPORT, "realtime", None),
+        (DataType.STOCKS, Direction.IMPORT, "realtime", "15m"),
+        (DataType.SHIPMENTS, Direction.IMPORT, "realtime", None),
     }
+    webhook_secret = MANIFEST.setting("webhook_secret")
+    assert webhook_secret.secret and not webhook_secret.required
     assert MANIFEST.setting("api_key").secret and MANIFEST.setting("url").required
     assert MANIFEST.setting("send_statuses").default == ["processing"]
     assert not MANIFEST.setting("timeout").required
@@ -236,13 +247,22 @@ async def test_other_data_types_are_permanent_errors(integration):
         await hooks.hub_export(integration, request)
 
 
-async def test_onboard_check_passes(integration):
+async def test_onboard_check_passes_and_registers_the_webhook(integration, warehouse):
     checks = await hooks.hub_onboard_check(integration)
+    again = await hooks.hub_onboard_check(integration)
 
     assert [(c.name, c.ok) for c in checks] == [
         ("warehouse reachable", True),
         ("api key accepted", True),
+        ("webhook registered", True),
     ]
+    assert checks[2].message == (
+        "The warehouse sends stock.changed, order.shipped to https://hub.example/webhooks/warehouse."
+    )
+    assert again == checks
+    [subscription] = warehouse.state.webhooks.subscriptions()  # idempotent by url
+    assert subscription["url"] == "https://hub.example/webhooks/warehouse"
+    assert subscription["events"] == ["stock.changed", "order.shipped"]
 
 
 async def test_onboard_check_wrong_key(warehouse: RunningSimulator):
@@ -285,3 +305,119 @@ async def _add_fault(warehouse: RunningSimulator, fault: dict) -> None:
     async with httpx.AsyncClient(base_url=warehouse.url) as http:
         response = await http.post("/_sim/faults", json=fault)
         assert response.status_code == 201
+
+
+HOOK_URL = f"{HUB_URL}/webhooks/warehouse"
+
+
+async def test_maintain_is_quiet_while_the_subscription_exists(integration, warehouse):
+    await hooks.hub_onboard_check(integration)
+
+    assert await hooks.hub_maintain(integration) == []
+    assert [r["method"] for r in warehouse.state.logged_requests()
+            if r["path"] == "/api/v1/webhooks"] == ["POST", "GET"]  # fmt: skip
+
+
+async def test_maintain_recreates_a_missing_subscription(integration, warehouse):
+    await hooks.hub_onboard_check(integration)
+    async with httpx.AsyncClient(base_url=warehouse.url) as http:  # the warehouse lost it
+        (await http.delete("/_sim/webhooks")).raise_for_status()
+
+    [notice] = await hooks.hub_maintain(integration)
+
+    assert notice.kind == "webhook_recreated"
+    assert HOOK_URL in notice.message and "stock reconciliation" in notice.message
+    [subscription] = warehouse.state.webhooks.subscriptions()
+    assert subscription["url"] == HOOK_URL
+    assert subscription["events"] == ["stock.changed", "order.shipped"]
+    assert await hooks.hub_maintain(integration) == []
+
+
+async def test_maintain_repairs_a_subscription_missing_an_event(integration, warehouse):
+    warehouse.state.webhooks.subscribe(HOOK_URL, "old-secret", ["stock.changed"])
+
+    [notice] = await hooks.hub_maintain(integration)
+
+    assert notice.kind == "webhook_repaired"
+    assert "sent only stock.changed" in notice.message
+    [subscription] = warehouse.state.webhooks.subscriptions()
+    assert subscription["events"] == ["stock.changed", "order.shipped"]
+
+
+async def test_maintain_reports_a_warehouse_it_cannot_reach(integration, warehouse):
+    await _add_fault(warehouse, {"status": 503, "count": -1})
+
+    [notice] = await hooks.hub_maintain(integration)
+
+    assert notice.kind == "webhook_check_failed" and "503" in notice.message
+    assert KEY not in notice.message
+
+
+async def test_without_a_secret_onboarding_and_maintenance_say_what_to_set(warehouse):
+    integration = make_integration(warehouse.url)
+    integration.secret_key = ""
+
+    checks = await hooks.hub_onboard_check(integration)
+    notices = await hooks.hub_maintain(integration)
+    await hooks.hub_integration_stop(integration)
+
+    assert (checks[2].name, checks[2].ok) == ("webhook registered", False)
+    assert "CONNECT_HUB_SECRET_KEY" in checks[2].message
+    assert [n.kind for n in notices] == ["webhook_not_configured"]
+    assert warehouse.state.webhooks.subscriptions() == []
+
+
+async def test_a_configured_webhook_secret_is_the_one_registered(warehouse):
+    integration = make_integration(warehouse.url, webhook_secret="whsec-configured")
+
+    await hooks.hub_onboard_check(integration)
+    await hooks.hub_integration_stop(integration)
+    warehouse.state.set_stock({"MUG-1": 1})
+
+    deliveries = warehouse.state.webhooks.deliveries()
+    assert [d["url"] for d in deliveries] == [HOOK_URL]  # it tries to deliver to the hub URL
+
+
+async def test_poll_pages_through_the_whole_stock_list(integration, warehouse):
+    warehouse.state.set_stock({f"SKU-{n:03d}": n for n in range(250)})
+    await hooks.hub_export(integration, export(make_order()))  # reserves 2 MUG-1
+
+    pages = [page async for page in hooks.hub_poll(integration, DataType.STOCKS)]
+
+    assert [len(page.items) for page in pages] == [100, 100, 51]
+    assert {page.cursor for page in pages} == {None}
+    bodies = [json.loads(item.body) for page in pages for item in page.items]
+    assert bodies[0]["sku"] == "MUG-1" and bodies[0]["quantity"] == 0
+    assert bodies[-1]["sku"] == "SKU-249" and bodies[-1]["quantity"] == 249
+    assert all(set(body) == {"sku", "quantity", "changed_at"} for body in bodies)
+    received = datetime.now(UTC)
+    event = RawEvent(1, "warehouse", "stock.changed", {}, pages[2].items[-1].body, received)
+    [incoming] = hooks.hub_webhook_parse(event)
+    assert (incoming.obj.sku, incoming.obj.quantity, incoming.external_id) == (
+        "SKU-249", 249, "SKU-249"
+    )  # fmt: skip
+    assert incoming.obj.modified_at < received
+    pages = [r["query"] for r in warehouse.state.logged_requests() if r["path"] == "/api/v1/stock"]
+    assert pages == [f"page={n}&per_page=100" for n in (1, 2, 3)]
+
+
+def test_only_stock_is_polled(integration):
+    assert hooks.hub_poll(integration, DataType.SHIPMENTS) is None
+
+
+async def test_a_cancel_that_races_with_shipping_fails_loudly(integration, warehouse):
+    created = await hooks.hub_export(integration, export(make_order()))
+    await _add_fault(warehouse, {"delay": 0.4, "path_prefix": "/api/v1/orders/shop-1042/cancel"})
+
+    cancelling = asyncio.create_task(
+        hooks.hub_export(
+            integration, export(make_order(OrderStatus.CANCELLED), created.external_id)
+        )
+    )
+    await asyncio.sleep(0.15)  # the cancellation is on its way; the floor ships meanwhile
+    warehouse.state.ship_order("shop-1042")
+
+    with pytest.raises(PermanentError, match="while the cancellation was on its way") as caught:
+        await cancelling
+    assert "arrange a return" in str(caught.value) and "WH-000001" in str(caught.value)
+    assert warehouse.state.get_order("shop-1042")["status"] == "shipped"

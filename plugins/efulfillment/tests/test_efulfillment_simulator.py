@@ -173,8 +173,12 @@ def test_stock_seeding_and_pagination(http: httpx.Client):
     first = http.get("/api/v1/stock", params={"page": 1, "per_page": 2})
     second = http.get("/api/v1/stock", params={"page": 2, "per_page": 2})
 
-    assert first.json() == [{"sku": "A", "quantity": 5}, {"sku": "B", "quantity": 2}]
-    assert second.json() == [{"sku": "C", "quantity": 0}]
+    def levels(page: httpx.Response) -> list[tuple[str, int, int, int]]:
+        return [(i["sku"], i["quantity"], i["on_hand"], i["reserved"]) for i in page.json()]
+
+    assert levels(first) == [("A", 5, 5, 0), ("B", 2, 2, 0)]
+    assert levels(second) == [("C", 0, 0, 0)]
+    assert all(item["changed_at"] for item in first.json() + second.json())
     assert first.headers["X-Total-Count"] == "3"
 
 

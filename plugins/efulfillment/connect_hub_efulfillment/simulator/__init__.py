@@ -5,8 +5,10 @@ from connect_hub_efulfillment.simulator.server import (
     RunningSimulator,
     run_simulator,
     running_simulator,
+    serving,
 )
 from connect_hub_efulfillment.simulator.state import Fault, WarehouseState
+from connect_hub_efulfillment.simulator.webhooks import sign
 
 __all__ = [
     "Fault",
@@ -15,4 +17,6 @@ __all__ = [
     "create_app",
     "run_simulator",
     "running_simulator",
+    "serving",
+    "sign",
 ]

@@ -1,7 +1,7 @@
 """The simulated warehouse's HTTP API (``/api/v1``, key in ``X-Api-Key``) and control routes.
 
-The control routes under ``/_sim/`` need no key; they let tests and demos queue faults, seed
-stock, ship orders and read what the warehouse received.
+The control routes under ``/_sim/`` need no key; they let tests and demos queue faults, restock,
+ship orders, subscribe to webhooks, and read what the warehouse received and sent.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from connect_hub_efulfillment.simulator.state import Fault, SimulatorError, WarehouseState
+from connect_hub_efulfillment.simulator.webhooks import SubscriptionError
 
 Handler = Callable[[Request], Awaitable[Response]]
 MAX_PER_PAGE = 100
@@ -74,12 +75,20 @@ def create_app(api_key: str, state: WarehouseState | None = None) -> Starlette:
             Route("/api/v1/orders/{reference}", api(get_order), methods=["GET"]),
             Route("/api/v1/orders/{reference}/cancel", api(cancel_order), methods=["POST"]),
             Route("/api/v1/stock", api(list_stock), methods=["GET"]),
+            Route("/api/v1/webhooks", api(subscribe), methods=["POST"]),
+            Route("/api/v1/webhooks", api(list_subscriptions), methods=["GET"]),
             Route("/_sim/faults", control(add_fault), methods=["POST"]),
             Route("/_sim/faults", control(clear_faults), methods=["DELETE"]),
             Route("/_sim/orders", control(sim_orders), methods=["GET"]),
             Route("/_sim/orders/{reference}/ship", control(ship_order), methods=["POST"]),
             Route("/_sim/stock", control(set_stock), methods=["POST"]),
             Route("/_sim/requests", control(sim_requests), methods=["GET"]),
+            Route("/_sim/webhooks", control(subscribe), methods=["POST"]),
+            Route("/_sim/webhooks", control(list_subscriptions), methods=["GET"]),
+            Route("/_sim/webhooks", control(forget_subscriptions), methods=["DELETE"]),
+            Route("/_sim/deliveries", control(sim_deliveries), methods=["GET"]),
+            Route("/_sim/config", control(get_config), methods=["GET"]),
+            Route("/_sim/config", control(set_config), methods=["POST"]),
             Route("/_sim/reset", control(reset), methods=["POST"]),
         ]
     )
@@ -115,6 +124,26 @@ async def list_stock(request: Request, state: WarehouseState) -> Response:
     return _page(request, state.list_stock())
 
 
+async def subscribe(request: Request, state: WarehouseState) -> Response:
+    """Subscribe a URL to webhooks, or update its secret and events: idempotent by URL."""
+    body = await _body(request)
+    if not isinstance(body, dict) or set(body) - {"url", "secret", "events"}:
+        raise SimulatorError(
+            422, "invalid_subscription", 'a subscription is {"url", "secret", "events"?}'
+        )
+    try:
+        subscription, created = state.webhooks.subscribe(
+            body.get("url"), body.get("secret"), body.get("events")
+        )
+    except SubscriptionError as exc:
+        raise SimulatorError(422, "invalid_subscription", str(exc)) from None
+    return JSONResponse(subscription, status_code=201 if created else 200)
+
+
+async def list_subscriptions(request: Request, state: WarehouseState) -> Response:
+    return JSONResponse(state.webhooks.subscriptions())
+
+
 # --- control routes ------------------------------------------------------------------------
 
 
@@ -139,7 +168,8 @@ async def sim_orders(request: Request, state: WarehouseState) -> Response:
 
 
 async def ship_order(request: Request, state: WarehouseState) -> Response:
-    return JSONResponse(state.ship_order(request.path_params["reference"]))
+    shipment = await _body(request) if await request.body() else None
+    return JSONResponse(state.ship_order(request.path_params["reference"], shipment))
 
 
 async def set_stock(request: Request, state: WarehouseState) -> Response:
@@ -152,6 +182,26 @@ async def set_stock(request: Request, state: WarehouseState) -> Response:
 
 async def sim_requests(request: Request, state: WarehouseState) -> Response:
     return JSONResponse(state.logged_requests())
+
+
+async def forget_subscriptions(request: Request, state: WarehouseState) -> Response:
+    state.webhooks.forget()
+    return Response(status_code=204)
+
+
+async def sim_deliveries(request: Request, state: WarehouseState) -> Response:
+    return JSONResponse(state.webhooks.deliveries())
+
+
+async def get_config(request: Request, state: WarehouseState) -> Response:
+    return JSONResponse(state.configure())
+
+
+async def set_config(request: Request, state: WarehouseState) -> Response:
+    body = await _body(request)
+    if not isinstance(body, dict) or set(body) - {"ship_after", "retry_delays"}:
+        raise SimulatorError(422, "invalid_config", 'config is {"ship_after", "retry_delays"}')
+    return JSONResponse(state.configure(**body))
 
 
 async def reset(request: Request, state: WarehouseState) -> Response:

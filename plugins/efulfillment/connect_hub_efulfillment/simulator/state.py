@@ -1,7 +1,8 @@
-"""The simulated warehouse's memory: orders by reference, stock per SKU, queued faults, a log.
+"""The simulated warehouse's memory and floor: orders, stock and reservations, faults, a log.
 
-The state is shared between the server thread and the test that reads it, so every method takes
-the lock; what it returns are copies.
+The state is shared between the server thread, the background loop (picking timers, webhooks)
+and the test that reads it, so every method takes the lock; what it returns are copies. Webhooks
+are sent after the lock is released.
 """
 
 from __future__ import annotations
@@ -9,13 +10,24 @@ from __future__ import annotations
 import copy
 import threading
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from connect_hub_efulfillment.simulator.background import BackgroundLoop
+from connect_hub_efulfillment.simulator.webhooks import (
+    DEFAULT_RETRY_DELAYS,
+    ORDER_SHIPPED,
+    STOCK_CHANGED,
+    WebhookSender,
+)
 
 RECEIVED = "received"
 CANCELLED = "cancelled"
 SHIPPED = "shipped"
+DEFAULT_CARRIER = "PostNL"
+TRACKING_URL = "https://tracking.example/"
 
 
 class SimulatorError(Exception):
@@ -76,31 +88,94 @@ class LoggedRequest:
     at: str
 
 
-@dataclass
 class WarehouseState:
-    """Everything the simulator knows; ``reset`` empties it (stock seeding included)."""
+    """Everything the simulator knows, and the warehouse floor's behaviour.
 
-    orders: dict[str, dict[str, Any]] = field(default_factory=dict)
-    stock: dict[str, int] = field(default_factory=dict)
-    faults: list[Fault] = field(default_factory=list)
-    requests: deque[LoggedRequest] = field(default_factory=lambda: deque(maxlen=10_000))
-    create_requests: dict[str, int] = field(default_factory=dict)
-    _next_id: int = 1
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    Stock is kept as *on hand* per SKU; a received order *reserves* its lines, and what the API
+    and the webhooks report as ``quantity`` is what is available: on hand minus reserved, never
+    below 0. Receiving, cancelling and shipping an order and restocking send ``stock.changed``
+    for each SKU concerned; shipping first sends ``order.shipped``. With ``ship_after`` > 0 a
+    received order ships by itself that many seconds later (unless cancelled by then); with 0 it
+    ships only when told (``ship_order``).
+
+    ``webhooks`` are (url, secret) subscriptions to both events. ``reset`` empties the state
+    and restores this configuration.
+    """
+
+    def __init__(
+        self,
+        *,
+        ship_after: float = 0.0,
+        webhooks: Iterable[tuple[str, str]] = (),
+        retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+    ):
+        self._initial = (ship_after, tuple(webhooks), tuple(retry_delays))
+        self._lock = threading.Lock()
+        self.background = BackgroundLoop()
+        self.webhooks = WebhookSender(self.background)
+        self.orders: dict[str, dict[str, Any]] = {}
+        self.stock: dict[str, int] = {}
+        """On hand per SKU."""
+        self.reserved: dict[str, int] = {}
+        """Reserved per SKU by received orders."""
+        self.stock_changed_at: dict[str, str] = {}
+        self.faults: list[Fault] = []
+        self.requests: deque[LoggedRequest] = deque(maxlen=10_000)
+        self.create_requests: dict[str, int] = {}
+        self.ship_after = 0.0
+        self._next_id = 1
+        self._generation = 0
+        self._configure_initial()
+
+    def _configure_initial(self) -> None:
+        ship_after, webhooks, retry_delays = self._initial
+        self.configure(ship_after=ship_after, retry_delays=retry_delays)
+        for url, secret in webhooks:
+            self.webhooks.subscribe(url, secret)
+
+    def configure(
+        self, *, ship_after: float | None = None, retry_delays: Sequence[float] | None = None
+    ) -> dict[str, Any]:
+        """Change the picking delay and the webhook retry delays; answers the configuration."""
+        if ship_after is not None:
+            if not _seconds(ship_after):
+                raise SimulatorError(422, "invalid_config", "ship_after must be seconds >= 0")
+            self.ship_after = float(ship_after)
+        if retry_delays is not None:
+            if not isinstance(retry_delays, list | tuple) or not all(map(_seconds, retry_delays)):
+                raise SimulatorError(
+                    422, "invalid_config", "retry_delays must be a list of seconds >= 0"
+                )
+            self.webhooks.retry_delays = tuple(float(d) for d in retry_delays)
+        return {"ship_after": self.ship_after, "retry_delays": list(self.webhooks.retry_delays)}
 
     def reset(self) -> None:
+        """Forget everything, cancel waiting timers and deliveries, restore the configuration."""
+        self.background.cancel_all()
         with self._lock:
+            self._generation += 1
             self.orders.clear()
             self.stock.clear()
+            self.reserved.clear()
+            self.stock_changed_at.clear()
             self.faults.clear()
             self.requests.clear()
             self.create_requests.clear()
             self._next_id = 1
+        self.webhooks.reset()
+        self._configure_initial()
+
+    def close(self) -> None:
+        """Stop the background timers and deliveries (they start again on next use)."""
+        self.background.stop()
 
     # --- orders ---------------------------------------------------------------------------
 
     def create_order(self, payload: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-        """Store a new order (True) or return the one with the same reference (False)."""
+        """Store a new order (True) or return the one with the same reference (False).
+
+        A new order reserves its lines and, with ``ship_after`` > 0, ships by itself later.
+        """
         reference, lines = _validate_order(payload)
         with self._lock:
             self.create_requests[reference] = self.create_requests.get(reference, 0) + 1
@@ -114,11 +189,18 @@ class WarehouseState:
                 "email": str(payload.get("email") or ""),
                 "shipping_address": dict(payload.get("shipping_address") or {}),
                 "lines": lines,
-                "created_at": datetime.now(UTC).isoformat(),
+                "created_at": _now(),
+                "shipment": None,
             }
             self._next_id += 1
             self.orders[reference] = order
-            return copy.deepcopy(order), True
+            events = self._reserve(lines, 1)
+            ship_after, generation = self.ship_after, self._generation
+            created = copy.deepcopy(order)
+        self._emit(events)
+        if ship_after > 0:
+            self.background.call_later(ship_after, self._ship_when_due, reference, generation)
+        return created, True
 
     def get_order(self, reference: str) -> dict[str, Any]:
         with self._lock:
@@ -130,6 +212,8 @@ class WarehouseState:
             return copy.deepcopy(list(self.orders.values()))
 
     def cancel_order(self, reference: str) -> dict[str, Any]:
+        """Cancel an order not shipped yet and release its reservation; a repeat changes nothing."""
+        events: list[tuple[str, dict[str, Any]]] = []
         with self._lock:
             order = self._order(reference)
             if order["status"] == SHIPPED:
@@ -138,19 +222,66 @@ class WarehouseState:
                     "order_shipped",
                     f"order {reference} has been shipped: it cannot be cancelled",
                 )
-            order["status"] = CANCELLED
-            return copy.deepcopy(order)
+            if order["status"] == RECEIVED:
+                order["status"] = CANCELLED
+                events = self._reserve(order["lines"], -1)
+            cancelled = copy.deepcopy(order)
+        self._emit(events)
+        return cancelled
 
-    def ship_order(self, reference: str) -> dict[str, Any]:
-        """Mark an order shipped (as the warehouse floor would); a cancelled one cannot be."""
+    def ship_order(self, reference: str, shipment: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Ship an order, as the warehouse floor would; a cancelled one cannot be.
+
+        ``shipment`` may give ``carrier``, ``tracking_code`` and ``tracking_url``; made-up ones
+        are used otherwise. Shipping an order already shipped changes nothing.
+        """
+        details = _validate_shipment(shipment)
+        events: list[tuple[str, dict[str, Any]]] = []
         with self._lock:
             order = self._order(reference)
             if order["status"] == CANCELLED:
                 raise SimulatorError(
                     409, "order_cancelled", f"order {reference} is cancelled: it cannot be shipped"
                 )
-            order["status"] = SHIPPED
-            return copy.deepcopy(order)
+            if order["status"] == RECEIVED:
+                events = self._ship(order, details)
+            shipped = copy.deepcopy(order)
+        self._emit(events)
+        return shipped
+
+    def _ship_when_due(self, reference: str, generation: int) -> None:
+        """The picking timer: ship the order if it is still waiting (not cancelled, not reset)."""
+        events: list[tuple[str, dict[str, Any]]] = []
+        with self._lock:
+            order = self.orders.get(reference)
+            if generation == self._generation and order and order["status"] == RECEIVED:
+                events = self._ship(order, {})
+        self._emit(events)
+
+    def _ship(self, order: dict[str, Any], details: dict[str, str]) -> list[tuple[str, Any]]:
+        """Mark ``order`` shipped and take its lines off the shelf; the lock is held."""
+        number = int(order["id"].removeprefix("WH-"))
+        code = details.get("tracking_code") or f"3SSIM{number:09d}"
+        order["status"] = SHIPPED
+        order["shipment"] = {
+            "carrier": details.get("carrier") or DEFAULT_CARRIER,
+            "tracking_code": code,
+            "tracking_url": details.get("tracking_url") or f"{TRACKING_URL}{code}",
+            "shipped_at": _now(),
+        }
+        for line in order["lines"]:
+            sku = line["sku"]
+            self.stock[sku] = max(0, self.stock.get(sku, 0) - line["quantity"])
+        stock_events = self._reserve(order["lines"], -1)
+        shipped = {
+            "reference": order["reference"],
+            "order_id": order["id"],
+            **order["shipment"],
+            "lines": [
+                {"sku": line["sku"], "quantity": line["quantity"]} for line in order["lines"]
+            ],
+        }
+        return [(ORDER_SHIPPED, shipped), *stock_events]
 
     def _order(self, reference: str) -> dict[str, Any]:
         order = self.orders.get(reference)
@@ -161,7 +292,7 @@ class WarehouseState:
     # --- stock ----------------------------------------------------------------------------
 
     def set_stock(self, levels: dict[str, int]) -> None:
-        """Set absolute stock levels for the given SKUs (others keep theirs)."""
+        """Set absolute on-hand levels for the given SKUs (others keep theirs), as a restock."""
         for sku, quantity in levels.items():
             if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
                 raise SimulatorError(
@@ -169,11 +300,37 @@ class WarehouseState:
                 )
         with self._lock:
             self.stock.update(levels)
+            events = [self._stock_changed(sku) for sku in levels]
+        self._emit(events)
 
     def list_stock(self) -> list[dict[str, Any]]:
-        """Stock levels sorted by SKU."""
+        """Stock per SKU, sorted by SKU: available ``quantity``, ``on_hand``, ``reserved``."""
         with self._lock:
-            return [{"sku": sku, "quantity": self.stock[sku]} for sku in sorted(self.stock)]
+            return [
+                self._stock_item(sku) | {"on_hand": self.stock[sku],
+                                         "reserved": self.reserved.get(sku, 0)}
+                for sku in sorted(self.stock)
+            ]  # fmt: skip
+
+    def _reserve(self, lines: list[dict[str, Any]], sign: int) -> list[tuple[str, Any]]:
+        """Reserve (1) or release (-1) the lines' quantities; the lock is held."""
+        for line in lines:
+            sku = line["sku"]
+            self.stock.setdefault(sku, 0)
+            self.reserved[sku] = max(0, self.reserved.get(sku, 0) + sign * line["quantity"])
+        return [self._stock_changed(sku) for sku in dict.fromkeys(line["sku"] for line in lines)]
+
+    def _stock_changed(self, sku: str) -> tuple[str, dict[str, Any]]:
+        self.stock_changed_at[sku] = _now()
+        return STOCK_CHANGED, self._stock_item(sku)
+
+    def _stock_item(self, sku: str) -> dict[str, Any]:
+        available = max(0, self.stock.get(sku, 0) - self.reserved.get(sku, 0))
+        return {"sku": sku, "quantity": available, "changed_at": self.stock_changed_at.get(sku)}
+
+    def _emit(self, events: list[tuple[str, dict[str, Any]]]) -> None:
+        for event, body in events:
+            self.webhooks.emit(event, body)
 
     # --- faults and log -------------------------------------------------------------------
 
@@ -198,7 +355,7 @@ class WarehouseState:
         return None
 
     def log(self, method: str, path: str, query: str, status: int) -> None:
-        entry = LoggedRequest(method, path, query, status, datetime.now(UTC).isoformat())
+        entry = LoggedRequest(method, path, query, status, _now())
         with self._lock:
             self.requests.append(entry)
 
@@ -239,3 +396,26 @@ def _validate_order(payload: Any) -> tuple[str, list[dict[str, Any]]]:
             )
         clean.append({"sku": line["sku"], "quantity": quantity, "name": str(line.get("name", ""))})
     return reference, clean
+
+
+def _validate_shipment(shipment: Any) -> dict[str, str]:
+    if shipment is None:
+        return {}
+    known = ("carrier", "tracking_code", "tracking_url")
+    if (
+        not isinstance(shipment, dict)
+        or set(shipment) - set(known)
+        or not all(isinstance(v, str) for v in shipment.values())
+    ):
+        raise SimulatorError(
+            422, "invalid_shipment", f"a shipment is an object of strings with keys {list(known)}"
+        )
+    return shipment
+
+
+def _seconds(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
