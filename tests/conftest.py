@@ -1,3 +1,12 @@
 """Fixtures for the core tests; the helpers they use live in ``support.py``."""
 
-from support import _env, make_hub, postgres, redis_url, simulator, warehouse  # noqa: F401
+from support import (  # noqa: F401
+    _env,
+    make_hub,
+    make_loop_hub,
+    postgres,
+    redis_url,
+    sandbox,
+    simulator,
+    warehouse,
+)

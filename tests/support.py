@@ -203,3 +203,94 @@ def order_body(sample: str = "0013-order_updated.json", **changes: Any) -> bytes
 def raw_sample(sample: str) -> tuple[dict[str, str], bytes]:
     captured = json.loads((SAMPLES / sample).read_text())
     return {k.lower(): v for k, v in captured["headers"]}, captured["body_raw"].encode()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Shop:
+    """The WooCommerce sandbox seen over HTTP through its control routes."""
+
+    def __init__(self, url: str):
+        self.url = url
+
+    def state(self) -> dict[str, Any]:
+        return httpx.get(f"{self.url}/_sandbox/state").json()
+
+    def product(self, sku: str) -> dict[str, Any]:
+        return next(p for p in self.state()["products"] if p["sku"] == sku)
+
+    def order(self, order_id: int) -> dict[str, Any]:
+        return next(o for o in self.state()["orders"] if o["id"] == order_id)
+
+    def place_order(self, lines: list[tuple[str, int]], email: str = "shopper@example.test") -> int:
+        response = httpx.post(f"{self.url}/_sandbox/orders", json={"lines": [{"sku": s, "quantity": q} for s, q in lines], "email": email})
+        response.raise_for_status()
+        return response.json()["id"]
+
+    def webhooks(self) -> list[dict[str, Any]]:
+        return self.state()["webhooks"]
+
+
+def loop_yaml(*, account: str, store: str, broker: str, port: int, shop: Any, warehouse_url: str, at_start: bool = True, extra: str = "") -> str:
+    """An account with the WooCommerce sandbox and the warehouse simulator on real HTTP."""
+    return f"""
+account: {account}
+store: {store}
+broker: {broker}
+secret_key: ${{TEST_HUB_SECRET_KEY}}
+admin_token: ${{TEST_ADMIN_TOKEN}}
+service: {{host: 127.0.0.1, port: {port}, public_url: "http://127.0.0.1:{port}"}}
+delivery: {{max_attempts: 6, backoff_base: 0.2, backoff_max: 2, lease: 10}}
+sweeper: {{interval: 0.5, stale_after: 2}}
+maintenance: {{interval: 3600, at_start: {str(at_start).lower()}}}
+integrations:
+  shop:
+    connector: woocommerce
+    preset: shop-with-efulfillment
+    settings:
+      url: {shop.url}
+      api_key: ${{TEST_SANDBOX_KEY:-{shop.consumer_key}}}
+      api_secret: ${{TEST_SANDBOX_SECRET:-{shop.consumer_secret}}}
+      requests_per_second: 200
+  warehouse:
+    connector: efulfillment
+    preset: fulfilment
+    settings:
+      url: {warehouse_url}
+      api_key: ${{TEST_WAREHOUSE_KEY}}
+{extra}
+"""
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Any]:
+    from connect_hub_woocommerce.sandbox.server import running_sandbox
+
+    with running_sandbox(port=0, seed=True, queue_interval=0.2) as shop:
+        yield shop
+
+
+@pytest.fixture
+def make_loop_hub(tmp_path: Path, sandbox: Any, warehouse: Warehouse) -> Iterator[Callable[..., Hub]]:
+    """An embedded hub between the sandbox shop and the warehouse simulator, on a fixed port
+    (the shop's webhooks need the hub's address before it starts)."""
+    started: list[Any] = []
+
+    def start(*, at_start: bool = True, extra: str = "") -> Hub:
+        port = free_port()
+        text = loop_yaml(account="acme", store=f"sqlite://{tmp_path}/hub.db", broker="memory://", port=port, shop=sandbox, warehouse_url=warehouse.url, at_start=at_start, extra=extra)
+        file = tmp_path / "loop.yaml"
+        file.write_text(text)
+        runtime = Runtime(parse_config(text, file=str(file)), migrate=True)
+        context = running_hub(runtime, port=port)
+        process = context.__enter__()
+        started.append(context)
+        return Hub(process)
+
+    yield start
+    for context in reversed(started):
+        context.__exit__(None, None, None)

@@ -84,9 +84,8 @@ class Maintenance:
         for name in self.runtime.account.integrations:
             if name not in self.next_at:
                 self.next_at[name] = now + config.interval
-                if config.at_start:
+                if config.at_start:  # onboarding registers what maintenance later watches
                     self.runtime.actors.onboard.send(name)
-                    self.runtime.actors.maintain.send(name)
             elif self.next_at[name] <= now:
                 self.next_at[name] = now + config.interval
                 self.runtime.actors.maintain.send(name)

@@ -1,0 +1,95 @@
+"""The WooCommerce connector in a running hub against the sandbox shop, all over real HTTP."""
+
+from __future__ import annotations
+
+from connect_hub.canonical import Shipment, Stock
+from connect_hub.contracts import Incoming
+from connect_hub.pipeline import importing
+from support import Hub, Shop, Warehouse, wait_for
+
+TOPICS = {"order.created", "order.updated", "product.created", "product.updated", "customer.created", "customer.updated"}
+
+
+def merge_from_warehouse(hub: Hub, obj, external_id: str) -> list[int]:
+    """Bring an object into the hub as if the warehouse had reported it, and wake the exports."""
+
+    async def go() -> list[int]:
+        return await importing.merge(hub.runtime.account, "warehouse", Incoming(obj=obj, external_id=external_id), None)
+
+    ids = hub.runtime.run(go())
+    for delivery_id in ids:
+        hub.runtime.actors.send_export(delivery_id)
+    return ids
+
+
+def test_onboarding_registers_the_webhooks_and_the_shop_pings_the_hub(make_loop_hub, sandbox) -> None:
+    shop = Shop(sandbox.url)
+    hub = make_loop_hub()
+    hooks = wait_for(lambda: len(shop.webhooks()) >= len(TOPICS) and shop.webhooks(), timeout=20, what="the webhooks in the shop")
+    assert {h["topic"] for h in hooks} == TOPICS
+    assert all(h["status"] == "active" and h["delivery_url"] == f"{hub.url}/webhooks/shop" for h in hooks)
+    assert hub.api("notices")["items"] == []  # every onboarding check passed
+
+
+def test_an_order_placed_in_the_shop_reaches_the_warehouse(make_loop_hub, sandbox, warehouse: Warehouse) -> None:
+    shop = Shop(sandbox.url)
+    make_loop_hub()
+    wait_for(lambda: len(shop.webhooks()) >= len(TOPICS), timeout=20, what="webhooks")
+    order_id = shop.place_order([("MUG-1", 2), ("TSHIRT-M", 1)])
+    orders = wait_for(warehouse.orders, timeout=20, what="the order at the warehouse")
+    assert orders[0]["reference"] == f"shop-{order_id}"
+    assert sorted((line["sku"], line["quantity"]) for line in orders[0]["lines"]) == [("MUG-1", 2), ("TSHIRT-M", 1)]
+
+
+def test_the_first_product_import_takes_the_catalogue_with_variations(make_loop_hub, sandbox) -> None:
+    hub = make_loop_hub(at_start=False)
+    records = wait_for(lambda: [r for r in hub.api("records?data_type=products")["items"] if r["key"] == "sku:TSHIRT-M"], timeout=20, what="the variation's product record")
+    assert records[0]["data"]["parent_sku"] == "TSHIRT"
+    skus = {r["key"] for r in hub.api("records?data_type=products&limit=500")["items"]}
+    assert {"sku:MUG-1", "sku:POSTER-1", "sku:TSHIRT", "sku:TSHIRT-S", "sku:TSHIRT-L"} <= skus
+
+
+def test_stock_figures_reach_simple_products_and_variations(make_loop_hub, sandbox) -> None:
+    shop = Shop(sandbox.url)
+    hub = make_loop_hub(at_start=False)
+    merge_from_warehouse(hub, Stock(sku="MUG-1", quantity=7), "MUG-1")
+    merge_from_warehouse(hub, Stock(sku="TSHIRT-L", quantity=3), "TSHIRT-L")
+    wait_for(lambda: shop.product("MUG-1")["stock_quantity"] == 7 and shop.product("TSHIRT-L")["stock_quantity"] == 3, timeout=20, what="stock in the shop")
+
+
+def test_a_shipment_completes_the_order_with_one_tracking_note(make_loop_hub, sandbox, warehouse: Warehouse) -> None:
+    shop = Shop(sandbox.url)
+    hub = make_loop_hub()
+    wait_for(lambda: len(shop.webhooks()) >= len(TOPICS), timeout=20, what="webhooks")
+    order_id = shop.place_order([("POSTER-1", 1)])
+    wait_for(warehouse.orders, timeout=20, what="the order at the warehouse")
+    shipment = Shipment(order_reference=f"shop-{order_id}", carrier="DHL", tracking_code="JD0001", tracking_url="https://track.example/JD0001")
+    [delivery_id] = merge_from_warehouse(hub, shipment, "WH-1:JD0001")
+    wait_for(lambda: shop.order(order_id)["status"] == "completed", timeout=20, what="the order completed in the shop")
+    notes = [n for n in shop.order(order_id)["notes"] if "JD0001" in str(n)]
+    assert len(notes) == 1
+
+    async def replay() -> None:  # the same shipment exported again adds no second note
+        from connect_hub.store.models import Delivery, Link
+
+        await Link.filter(account="acme", integration="shop", data_type="shipments").update(last_export_hash="forgotten")
+        await Delivery.filter(id=delivery_id).update(state="failed")
+
+    hub.runtime.run(replay())
+    assert hub.api(f"deliveries/{delivery_id}/replay", method="POST")["replayed"] == [delivery_id]
+    wait_for(lambda: hub.api(f"deliveries/{delivery_id}")["state"] == "done", timeout=20, what="the replayed shipment")
+    assert len([n for n in shop.order(order_id)["notes"] if "JD0001" in str(n)]) == 1
+
+
+def test_the_watchdog_replaces_a_disabled_webhook_and_says_so(make_loop_hub, sandbox) -> None:
+    shop = Shop(sandbox.url)
+    hub = make_loop_hub()
+    hooks = wait_for(lambda: len(shop.webhooks()) >= len(TOPICS) and shop.webhooks(), timeout=20, what="webhooks")
+    victim = next(h for h in hooks if h["topic"] == "order.updated")
+
+    sandbox.state.webhooks[victim["id"]]["status"] = "disabled"  # as the shop does after 7 failures
+    hub.runtime.actors.maintain.send("shop")
+    notices = wait_for(lambda: hub.api("notices")["items"], timeout=20, what="a notice")
+    assert any("order.updated" in n["message"] for n in notices)
+    active = [h for h in shop.webhooks() if h["topic"] == "order.updated" and h["status"] == "active"]
+    assert len(active) == 1 and active[0]["id"] != victim["id"]
