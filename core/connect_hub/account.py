@@ -18,6 +18,7 @@ from connect_hub.manifest import (
 )
 from connect_hub.plugins import Plugins
 from connect_hub.rules import EffectEnv, RuleEngine, build_engine
+from connect_hub.secrets import webhook_secret
 
 SECRET_KEY_ENV = "CONNECT_HUB_SECRET_KEY"
 
@@ -49,6 +50,8 @@ class Account:
         if self.config.smtp is not None and self.config.smtp.password is not None:
             values.append(self.config.smtp.password.get_secret_value())
         for integration in self.integrations.values():
+            if integration.secret_key:
+                values.append(webhook_secret(integration.secret_key, self.name, integration.name))
             for setting in integration.manifest.settings:
                 value = integration.settings.get(setting.name)
                 if setting.secret and isinstance(value, str) and value:

@@ -26,6 +26,7 @@ MANIFEST = Manifest(
             name="fulfilment",
             description="The warehouse ships the shop's orders and reports stock and shipments.",
             flows=FULFILMENT_FLOWS,
+            stock_source=True,
         ),
     ),
     default_preset="fulfilment",

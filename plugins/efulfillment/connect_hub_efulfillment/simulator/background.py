@@ -48,6 +48,8 @@ class BackgroundLoop:
             return
         try:
             asyncio.run_coroutine_threadsafe(_cancel_others(), loop).result(STOP_TIMEOUT)
+        except TimeoutError:
+            pass  # thousands of deliveries still unwinding: stop the loop regardless
         finally:
             loop.call_soon_threadsafe(loop.stop)
             thread.join(STOP_TIMEOUT)
