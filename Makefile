@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: run test bench
+.PHONY: run test bench serve
 
 $(BIN)/connect-hub: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,10 +12,13 @@ $(BIN)/connect-hub: pyproject.toml
 	touch $@
 
 run: $(BIN)/connect-hub
-	$(BIN)/connect-hub serve --simulators --config config/embedded.yaml
+	$(BIN)/connect-hub demo --serve --config config/embedded.yaml
 
 test: $(BIN)/connect-hub
 	$(BIN)/python -m pytest
 
 bench: $(BIN)/connect-hub
 	$(BIN)/python bench/webhook_ingest.py
+
+serve: $(BIN)/connect-hub
+	$(BIN)/connect-hub serve --simulators --config config/embedded.yaml

@@ -72,7 +72,7 @@ integrations:
   shop:
     connector: woocommerce
     preset: shop-with-efulfillment
-    flows: {products: {import: false}, contacts: {import: false}}  # nothing to poll
+    flows: {{products: {{import: false}}, contacts: {{import: false}}}}  # nothing to poll
     settings:
       url: http://127.0.0.1:9
       api_key: ${{BENCH_SHOP_API_KEY}}

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -294,3 +297,45 @@ def make_loop_hub(tmp_path: Path, sandbox: Any, warehouse: Warehouse) -> Iterato
     yield start
     for context in reversed(started):
         context.__exit__(None, None, None)
+
+
+class Processes:
+    def __init__(self, config: Path, logs: Path):
+        self.config, self.logs = config, logs
+        self.env = {**os.environ, **ENV, "PYTHONUNBUFFERED": "1"}
+        self.running: dict[str, subprocess.Popen] = {}
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "connect_hub.cli", *args], env=self.env, capture_output=True, text=True, timeout=120, check=False)
+
+    def start(self, name: str, *args: str) -> subprocess.Popen:
+        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+        process = subprocess.Popen(
+            [sys.executable, "-m", "connect_hub.cli", *args, "--config", str(self.config)],
+            env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        self.running[name] = process
+        return process
+
+    def kill9(self, name: str) -> None:
+        process = self.running.pop(name)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+    def stop_all(self) -> None:
+        for process in self.running.values():
+            process.send_signal(signal.SIGTERM)
+        for process in self.running.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.running.clear()
+
+    def log(self) -> str:
+        return "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in self.logs.glob("*.log"))
+
+
+class RemoteHub(Hub):
+    def __init__(self, url: str):
+        self.url = url

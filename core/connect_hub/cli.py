@@ -96,53 +96,89 @@ def migrate(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
 @app.command()
 def serve(
     config: ConfigOption = Path(DEFAULT_CONFIG),
-    simulators: Annotated[bool, typer.Option(help="also run the shipped simulators (warehouse) for the integrations that point at them")] = False,
+    simulators: Annotated[bool, typer.Option(help="also run the shipped WooCommerce sandbox and warehouse simulator on the addresses the account file gives them")] = False,
     workers: Annotated[bool | None, typer.Option(help="run workers in this process (default: yes with the in-process broker)")] = None,
 ) -> None:
     """Run the hub: the HTTP service, plus workers and scheduler in embedded mode."""
+    from connect_hub.config import load_config
     from connect_hub.embedded import HubProcess
 
     _logging()
-    runtime = _guard(lambda: _runtime(config, migrate=_is_embedded(config)))
-    embedded = runtime.config.broker == "memory://"
-    stack = _start_simulators(runtime) if simulators else []
+    cfg = _guard(lambda: load_config(config))
+    embedded = cfg.broker == "memory://"
+    if simulators:
+        if not embedded:
+            _fail(f"{config}: broker: --simulators runs the embedded hub; use the in-process broker (memory://)")
+        from connect_hub.world import running_world
+
+        try:
+            with running_world(cfg) as world:
+                _announce(world.hub)
+                for name, shop in world.shops.items():
+                    console.print(f"  WooCommerce sandbox for {name}: {shop.url}")
+                for name, warehouse in world.warehouses.items():
+                    console.print(f"  warehouse simulator for {name}: {warehouse.url}")
+                world.hub.wait_for_signal()
+        except (HubError, RuntimeError, OSError) as exc:
+            _fail(str(exc))
+        return
+    runtime = _guard(lambda: _runtime(config, migrate=embedded))
     process = HubProcess(runtime, service=True, workers=embedded if workers is None else workers, scheduler=embedded or bool(workers))
     process.start()
-    console.print(f"[green]connect-hub[/] account [bold]{runtime.account.name}[/] listening on {process.url} ({'embedded' if embedded else 'service'} mode)")
-    for name in runtime.account.integrations:
-        console.print(f"  webhooks for {name}: {process.url}/webhooks/{name}")
+    _announce(process)
     try:
         process.wait_for_signal()
     finally:
         process.stop()
-        for simulator in stack:
-            simulator.__exit__(None, None, None)
 
 
-def _is_embedded(config: Path) -> bool:
+def _announce(process: Any) -> None:
+    runtime = process.runtime
+    mode = "embedded" if runtime.config.broker == "memory://" else "service"
+    console.print(f"[green]connect-hub[/] account [bold]{runtime.account.name}[/] listening on {process.url} ({mode} mode)")
+    for name in runtime.account.integrations:
+        console.print(f"  webhooks for {name}: {process.url}/webhooks/{name}")
+
+
+@app.command()
+def demo(
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+    orders: Annotated[int, typer.Option(help="how many orders to place in the shop")] = 6,
+    timeout: Annotated[float, typer.Option(help="end after this many seconds at the latest")] = 90.0,
+    serve_after: Annotated[bool, typer.Option("--serve", help="keep the hub and simulators running after the demo, until Ctrl-C")] = False,
+) -> None:
+    """Show the whole loop live: shop orders to the warehouse, shipments and stock back to the shop.
+
+    Runs the embedded hub with the WooCommerce sandbox and the warehouse simulator, on a fresh
+    store in a temporary folder, and ends by itself with a summary (or on Ctrl-C).
+    """
+    import tempfile
+
     from connect_hub.config import load_config
+    from connect_hub.demo import for_world, summary
+    from connect_hub.world import running_world
 
-    return _guard(lambda: load_config(config)).broker == "memory://"
-
-
-def _start_simulators(runtime: Any) -> list[Any]:
-    """Start the warehouse simulator for each e-fulfilment integration whose URL is on this host."""
-    from urllib.parse import urlsplit
-
-    from connect_hub_efulfillment.simulator.server import running_simulator
-
-    started = []
-    for integration in runtime.account.integrations.values():
-        if integration.connector != "efulfillment":
-            continue
-        url = urlsplit(str(integration.settings["url"]))
-        if url.hostname not in ("127.0.0.1", "localhost"):
-            continue
-        simulator = running_simulator(port=url.port or 80, api_key=str(integration.settings["api_key"]))
-        simulator.__enter__()
-        started.append(simulator)
-        console.print(f"  warehouse simulator for {integration.name}: {url.geturl()}")
-    return started
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    cfg = _guard(lambda: load_config(config))
+    if cfg.broker != "memory://":
+        _fail(f"{config}: broker: the demo runs the embedded hub; use the in-process broker (memory://)")
+    with tempfile.TemporaryDirectory(prefix="connect-hub-demo-") as folder:
+        cfg = cfg.model_copy(update={"store": f"sqlite://{folder}/demo.db"})
+        try:
+            with running_world(cfg, ship_after=3.0) as world:
+                _announce(world.hub)
+                show = for_world(world, orders=orders)
+                try:
+                    snapshot = show.run(console, timeout=timeout)
+                except KeyboardInterrupt:
+                    snapshot = show.snapshot()
+                code = summary(show, snapshot, console)
+                if serve_after:
+                    console.print("the hub, the shop and the warehouse keep running; Ctrl-C to stop")
+                    world.hub.wait_for_signal()
+        except (HubError, RuntimeError, OSError) as exc:
+            _fail(str(exc))
+    raise typer.Exit(code)
 
 
 @app.command()
