@@ -93,3 +93,21 @@ def test_the_watchdog_replaces_a_disabled_webhook_and_says_so(make_loop_hub, san
     assert any("order.updated" in n["message"] for n in notices)
     active = [h for h in shop.webhooks() if h["topic"] == "order.updated" and h["status"] == "active"]
     assert len(active) == 1 and active[0]["id"] != victim["id"]
+
+
+def test_the_import_command_streams_the_first_import_with_progress(tmp_path, sandbox, warehouse: Warehouse) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from support import ENV, free_port, loop_yaml
+
+    text = loop_yaml(account="acme", store=f"sqlite://{tmp_path}/cli.db", broker="memory://", port=free_port(), shop=sandbox, warehouse_url=warehouse.url, at_start=False)
+    (tmp_path / "acme.yaml").write_text(text)
+    result = subprocess.run(
+        [sys.executable, "-m", "connect_hub.cli", "import", "shop", "products", "--config", str(tmp_path / "acme.yaml")],
+        capture_output=True, text=True, env={**os.environ, **ENV, "COLUMNS": "120"}, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "7 products fetched from shop; 0 failed" in result.stdout
+    assert "imported" in result.stdout and "7/7" in result.stdout

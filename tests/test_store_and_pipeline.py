@@ -222,3 +222,31 @@ async def test_an_event_that_keeps_killing_its_worker_ends_failed(store: str) ->
     assert await importing.import_event(account, event_id) == []
     event = await Event.get(id=event_id)
     assert event.state == "failed" and "stopped its worker" in event.last_error
+
+
+async def test_stock_from_the_warehouse_is_less_what_is_sold_but_not_yet_received(store: str) -> None:
+    text = account_yaml(account=f"t-{uuid.uuid4().hex[:10]}", store="sqlite://unused", warehouse_url="http://127.0.0.1:9")
+    text = text.replace("    preset: fulfilment\n", "    preset: fulfilment\n    subtract_unsent_orders: true\n")
+    account = build_account(parse_config(text, environ=ENV), Plugins.load())
+    await importing.merge(account, "shop", Incoming(order("1"), "1"), None)  # 2 x SKU-1, not sent yet
+    [sent] = await importing.merge(account, "shop", Incoming(order("2"), "2"), None)
+    await Delivery.filter(id=sent).update(state="done")  # the warehouse has this one already
+    event_id = await store_event(account.name, "warehouse", "stock.changed", {}, STOCK_CHANGED)
+    await importing.import_event(account, event_id)
+    stock = await Record.get(account=account.name, data_type="stocks", key="sku:SKU-1")
+    assert (stock.data["quantity"], stock.data["unsent"]) == (8, 2)
+
+
+STOCK_CHANGED = b'{"sku": "SKU-1", "quantity": 10, "changed_at": "2026-11-27T22:00:00Z"}'
+
+
+async def test_only_the_stock_source_reports_stock(store: str) -> None:
+    from connect_hub.pipeline.stock import ignored_stock_reason
+
+    account = make_account()
+    event_id = await store_event(account.name, "warehouse", "stock.changed", {}, STOCK_CHANGED)
+    await importing.import_event(account, event_id)
+    stock = await Record.get(account=account.name, data_type="stocks", key="sku:SKU-1")
+    assert (stock.data["quantity"], stock.data["unsent"]) == (10, 0)  # not asked to subtract
+    assert ignored_stock_reason(account, account.integrations["shop"]) == "stock from shop is ignored: warehouse is the stock source"
+    assert ignored_stock_reason(account, account.integrations["warehouse"]) is None

@@ -204,6 +204,77 @@ def worker(
         process.stop()
 
 
+@app.command("import")
+def import_(
+    integration: Annotated[str, typer.Argument(help="the integration to import from")],
+    data_type: Annotated[str, typer.Argument(help="orders, products, contacts, stocks...")],
+    config: ConfigOption = Path(DEFAULT_CONFIG),
+) -> None:
+    """Import now: poll an integration page by page (the first time: its whole first import),
+    with progress bars, and wait until every item is imported and routed."""
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from connect_hub.embedded import HubProcess
+    from connect_hub.manifest import DataType
+    from connect_hub.pipeline.polling import run_poll
+    from connect_hub.store.models import Event, EventState
+
+    _logging()
+    logging.getLogger().setLevel(logging.WARNING)
+    try:
+        kind = DataType(data_type)
+    except ValueError:
+        _fail(f"unknown data type {data_type!r} (one of: {', '.join(d.value for d in DataType)})")
+    runtime = _guard(lambda: _runtime(config, migrate=_guard(lambda: _load(config)).broker == "memory://"))
+    target = runtime.account.integration(integration)
+    if target is None or not runtime.plugins.implements(target.connector, "hub_poll"):
+        _fail(f"{config}: integrations: {integration!r} is no integration that can be polled")
+    process = HubProcess(runtime, service=False, workers=True, scheduler=False)
+    process.start()
+    ids: list[int] = []  # first and last event id of this poll, and how many
+    count = 0
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console) as progress:
+            fetched = progress.add_task(f"fetched from {integration}", total=None)
+            imported = progress.add_task("imported", total=None)
+
+            def on_page(page: Any) -> None:
+                progress.update(fetched, advance=len(page.items), total=page.total)
+
+            def wake(event_id: int) -> None:
+                nonlocal count
+                ids[:] = [ids[0] if ids else event_id, event_id]
+                count += 1
+                runtime.actors.send_import(event_id)
+
+            def ours(state: str) -> int:
+                if not ids:
+                    return 0
+                query = Event.filter(account=runtime.account.name, integration=integration, id__gte=ids[0], id__lte=ids[1], state=state)
+                return runtime.run(query.count())
+
+            runtime.run(run_poll(runtime.account, integration, kind, wake, on_page))
+            progress.update(fetched, total=count, completed=count)
+            progress.update(imported, total=count)
+            while (left := ours(EventState.PENDING)) > 0:
+                progress.update(imported, completed=count - left)
+                time.sleep(0.2)
+            progress.update(imported, completed=count)
+        failed = ours(EventState.FAILED)
+    finally:
+        process.stop()
+    console.print(f"{count} {data_type} fetched from {integration}; {failed} failed (see connect-hub status)")
+
+
+def _load(config: Path) -> Any:
+    from connect_hub.config import load_config
+
+    return load_config(config)
+
+
 def _with_store(config: Path, work: Callable[[Any], Any]) -> Any:
     """Open the store on a runtime's loop, run ``work(runtime)`` (a coroutine function), close."""
     runtime = _guard(lambda: _runtime(config))

@@ -147,6 +147,9 @@ class PollPage:
 
     items: list[PolledItem]
     cursor: str | None
+    total: int | None = None
+    """How many items the whole poll is expected to bring, when the remote side says (for
+    progress bars); an estimate, never relied on."""
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from connect_hub.account import Account
+from connect_hub.contracts import PollPage
 from connect_hub.manifest import DataType
 from connect_hub.secrets import redact
 from connect_hub.store.models import Cursor, Event
@@ -62,8 +63,12 @@ async def _lease(account: Account, integration: str, data_type: DataType) -> Cur
     return cursor
 
 
-async def run_poll(account: Account, integration_name: str, data_type: DataType, wake: Callable[[int], None]) -> int:
-    """Run one poll to its end; ``wake`` is called with each stored event's id. Returns the count."""
+async def run_poll(
+    account: Account, integration_name: str, data_type: DataType, wake: Callable[[int], None],
+    on_page: Callable[[PollPage], None] | None = None,
+) -> int:
+    """Run one poll to its end; ``wake`` is called with each stored event's id, ``on_page``
+    with each page once it is stored (for progress). Returns how many events were stored."""
     integration = account.integration(integration_name)
     if integration is None:
         return 0
@@ -87,6 +92,8 @@ async def run_poll(account: Account, integration_name: str, data_type: DataType,
                 for event_id in ids:
                     wake(event_id)
                 stored += len(ids)
+                if on_page is not None:
+                    on_page(page)
         await Cursor.filter(id=cursor.id).update(polled_at=started, lease_until=None, last_error=None)
     except Exception as exc:  # noqa: BLE001 - the next interval tries again from the saved cursor
         message = redact(f"{type(exc).__name__}: {exc}", *account.secrets())

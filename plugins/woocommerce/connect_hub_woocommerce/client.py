@@ -81,6 +81,14 @@ class RateLimiter:
             await sleep(delay)
 
 
+class Page(list):  # noqa: FURB189 - a list that carries one more fact
+    """One page of a list endpoint, with the endpoint's total item count when it says it."""
+
+    def __init__(self, items: list[Json], *, total: int | None):
+        super().__init__(items)
+        self.total = total
+
+
 class WooClient:
     """One integration's connection to a shop's REST API; share it, close it with ``aclose``."""
 
@@ -255,7 +263,8 @@ class WooClient:
 
     async def iter_pages(self, path: str, params: Mapping[str, Any]) -> AsyncIterator[list[Json]]:
         """Each page of a list endpoint, 100 items at a time, until ``X-WP-TotalPages`` or an
-        empty page. Every page URL is built here and signed afresh (never taken from ``Link``)."""
+        empty page. Every page URL is built here and signed afresh (never taken from ``Link``).
+        Each page is a :class:`Page`: a list that also knows ``X-WP-Total``."""
         page = 1
         while True:
             query = {**params, "per_page": PER_PAGE, "page": page}
@@ -263,7 +272,8 @@ class WooClient:
             items = self._parse_list(response, "GET", path)
             if not items:
                 return
-            yield items
+            total = response.headers.get("X-WP-Total", "")
+            yield Page(items, total=int(total) if total.isdigit() else None)
             total_pages = response.headers.get("X-WP-TotalPages", "")
             if total_pages.isdigit():
                 if page >= int(total_pages):

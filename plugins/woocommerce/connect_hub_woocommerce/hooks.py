@@ -76,7 +76,7 @@ def hub_poll(
         client_for(integration),
         data_type,
         cursor,
-        first_import_days=float(setting(integration, "first_import_days")),
+        first_import=integration.first_import_since(data_type),
     )
 
 

@@ -58,12 +58,6 @@ MANIFEST = Manifest(
             required=False,
         ),
         Setting(
-            name="first_import_days",
-            description="How many days of orders the first poll imports",
-            required=False,
-            default=7,
-        ),
-        Setting(
             name="barcode_meta_key",
             description=(
                 "Product meta key that holds the barcode (e.g. _ean), for shops that keep it "

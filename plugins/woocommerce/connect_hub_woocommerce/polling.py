@@ -31,16 +31,16 @@ OVERLAP = timedelta(minutes=10)
 """How far before the cursor a poll starts again: changes saved late or in the same second."""
 
 
-def since(cursor: str | None, first_import_days: float | None, now: datetime) -> str | None:
+def since(cursor: str | None, first_import: datetime | None) -> str | None:
     """The GMT ``modified_after`` for a poll from ``cursor``; None means no filter at all.
 
-    With a cursor: the cursor minus :data:`OVERLAP`. Without: ``first_import_days`` before
-    ``now``, or None (everything) when no look-back is given.
+    With a cursor: the cursor minus :data:`OVERLAP`. Without: ``first_import`` (where the
+    integration's first import starts, from its preset or YAML), or None for everything.
     """
     if cursor:
         start = parse_gmt(cursor) - OVERLAP
-    elif first_import_days is not None:
-        start = now - timedelta(days=first_import_days)
+    elif first_import is not None:
+        start = first_import
     else:
         return None
     return start.astimezone(UTC).replace(tzinfo=None, microsecond=0).isoformat()
@@ -73,15 +73,14 @@ async def poll(
     data_type: DataType,
     cursor: str | None,
     *,
-    first_import_days: float,
-    now: datetime | None = None,
+    first_import: datetime | None,
 ) -> AsyncIterator[PollPage]:
-    """The pages of changes of ``data_type`` since ``cursor``; nothing for other types."""
-    now = now or datetime.now(UTC)
+    """The pages of changes of ``data_type`` since ``cursor`` (or since ``first_import`` the
+    first time); nothing for other types."""
     if data_type == DataType.ORDERS:
-        pages = poll_orders(client, since(cursor, first_import_days, now), cursor)
+        pages = poll_orders(client, since(cursor, first_import), cursor)
     elif data_type == DataType.PRODUCTS:
-        pages = poll_products(client, since(cursor, None, now), cursor)
+        pages = poll_products(client, since(cursor, first_import), cursor)
     elif data_type == DataType.CONTACTS:
         pages = poll_customers(client, cursor)
     else:
@@ -95,7 +94,7 @@ async def poll_orders(
 ) -> AsyncIterator[PollPage]:
     async for orders in client.iter_orders(modified_after):
         cursor = advance(cursor, orders)
-        yield PollPage(items=[item("order.updated", o) for o in orders], cursor=cursor)
+        yield PollPage(items=[item("order.updated", o) for o in orders], cursor=cursor, total=getattr(orders, "total", None))
 
 
 async def poll_products(
@@ -109,7 +108,7 @@ async def poll_products(
                 async for page in poll_variations(client, product, cursor):
                     yield page
         cursor = advance(cursor, products)
-        yield PollPage(items=[item("product.updated", p) for p in products], cursor=cursor)
+        yield PollPage(items=[item("product.updated", p) for p in products], cursor=cursor, total=getattr(products, "total", None))
 
 
 async def poll_variations(
@@ -123,4 +122,4 @@ async def poll_variations(
 
 async def poll_customers(client: WooClient, cursor: str | None) -> AsyncIterator[PollPage]:
     async for customers in client.iter_customers():
-        yield PollPage(items=[item("customer.updated", c) for c in customers], cursor=cursor)
+        yield PollPage(items=[item("customer.updated", c) for c in customers], cursor=cursor, total=getattr(customers, "total", None))

@@ -73,7 +73,6 @@ def test_settings_which_are_secret_and_their_defaults():
         "api_secret": (True, True, None),
         "webhook_secret": (False, True, None),
         "status_map": (False, False, None),
-        "first_import_days": (False, False, 7),
         "barcode_meta_key": (False, False, None),
         "max_concurrency": (False, False, 4),
         "requests_per_second": (False, False, 10),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from connect_hub.contracts import RawEvent
@@ -26,7 +26,8 @@ async def client():
 
 
 async def pages(client, data_type, cursor, days=7):
-    return [p async for p in poll(client, data_type, cursor, first_import_days=days, now=NOW)]
+    first_import = NOW - timedelta(days=days) if days is not None else None
+    return [p async for p in poll(client, data_type, cursor, first_import=first_import)]
 
 
 def params(httpx_mock) -> list[tuple[str, dict[str, str]]]:
@@ -34,12 +35,12 @@ def params(httpx_mock) -> list[tuple[str, dict[str, str]]]:
 
 
 def test_a_cursor_is_rewound_by_the_overlap():
-    assert since("2026-11-27T22:13:56", 7, NOW) == "2026-11-27T22:03:56"
+    assert since("2026-11-27T22:13:56", NOW - timedelta(days=7)) == "2026-11-27T22:03:56"
 
 
-def test_the_first_poll_looks_back_the_first_import_days_or_takes_everything():
-    assert since(None, 7, NOW) == "2026-11-20T22:30:00"
-    assert since(None, None, NOW) is None
+def test_the_first_poll_starts_where_the_first_import_starts_or_takes_everything():
+    assert since(None, NOW - timedelta(days=7)) == "2026-11-20T22:30:00"
+    assert since(None, None) is None
 
 
 def test_the_cursor_is_the_latest_modified_time_seen_and_never_goes_back():
@@ -70,7 +71,7 @@ async def test_orders_since_the_cursor_in_gmt(client, httpx_mock, load_received)
     assert json.loads(item.body) == order
 
 
-async def test_the_first_order_poll_looks_back_first_import_days(client, httpx_mock):
+async def test_the_first_order_poll_looks_back_as_far_as_the_first_import(client, httpx_mock):
     httpx_mock.add_response(json=[])
 
     assert await pages(client, DataType.ORDERS, None, days=3) == []
@@ -88,7 +89,7 @@ async def test_the_first_product_poll_takes_the_whole_catalogue_with_variations(
     httpx_mock.add_response(url=re.compile(f"{API}/products\\?.*"), json=products)
     httpx_mock.add_response(url=re.compile(f"{API}/products/13/variations.*"), json=[variation])
 
-    found = await pages(client, DataType.PRODUCTS, None)
+    found = await pages(client, DataType.PRODUCTS, None, days=None)  # products: whole history
 
     assert [path for path, _ in params(httpx_mock)] == [
         "/wp-json/wc/v3/products",
@@ -125,8 +126,8 @@ async def test_other_data_types_poll_nothing(client, httpx_mock):
     assert httpx_mock.get_requests() == []
 
 
-async def test_the_hook_reads_first_import_days_from_the_settings(with_settings, httpx_mock):
-    shop = replace(with_settings(first_import_days=1), resources={})
+async def test_the_hook_takes_the_first_import_look_back_from_the_integration(with_settings, httpx_mock):
+    shop = replace(with_settings(), resources={}, first_import={DataType.ORDERS: 86400.0})
     httpx_mock.add_response(json=[])
 
     found = [
