@@ -64,16 +64,37 @@ def check_config(file: Annotated[Path, typer.Argument(help="the account's YAML f
     """Validate an account file and show what syncs where (data type x integration x direction)."""
     account = _guard(lambda: _account(file))
     table = Table(title=f"account {account.name}: flows")
-    for column in ("data type", "integration", "connector", "direction", "timeframe"):
+    for column in ("data type", "integration", "connector", "direction", "timeframe", "first import"):
         table.add_column(column)
     rows = sorted(
-        (str(f.data_type), name, i.connector, str(f.direction), f.timeframe)
+        (str(f.data_type), name, i.connector, str(f.direction), _timeframe(f), _first_import(i, f))
         for name, i in account.integrations.items() for f in i.flows
     )
     for row in rows:
         table.add_row(*row)
     console.print(table)
+    sources = [name for name, i in account.integrations.items() if i.stock_source]
+    if sources:
+        console.print(f"stock source: {', '.join(sources)} (stock figures from other integrations are not imported)")
     console.print(f"[green]ok[/]: {file} is valid ({len(account.integrations)} integrations, {len(account.config.rules)} rules)")
+
+
+def _timeframe(flow: Any) -> str:
+    parts = [flow.timeframe]
+    if flow.reconcile:
+        parts.append(f"+ poll every {flow.reconcile}")
+    if flow.batch_size:
+        parts.append(f"(batches of {flow.batch_size})")
+    return " ".join(parts)
+
+
+def _first_import(integration: Any, flow: Any) -> str:
+    if str(flow.direction) != "import" or flow.poll_every() is None:
+        return ""
+    seconds = integration.first_import.get(flow.data_type)
+    if seconds is None:
+        return "all history"
+    return f"{seconds / 86400:g} days" if seconds >= 86400 else f"{seconds / 3600:g} hours"
 
 
 @app.command()
