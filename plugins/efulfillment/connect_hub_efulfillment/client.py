@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 from connect_hub.errors import PermanentError, TransientError
+from connect_hub.http import parse_retry_after
 from connect_hub.secrets import redact
 
 API = "/api/v1"
@@ -181,24 +180,6 @@ class WarehouseClient:
 
 def _order_path(reference: str) -> str:
     return f"{API}/orders/{quote(reference, safe='')}"
-
-
-def parse_retry_after(response: httpx.Response, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delay in seconds or an HTTP-date)."""
-    value = response.headers.get("Retry-After", "").strip()
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def _error_code(response: httpx.Response) -> str | None:
