@@ -24,12 +24,11 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 from connect_hub.errors import PermanentError, TransientError
+from connect_hub.http import parse_retry_after
 from connect_hub.secrets import redact
 
 from connect_hub_woocommerce.auth import WooAuth
@@ -81,7 +80,7 @@ class RateLimiter:
             await sleep(delay)
 
 
-class Page(list):  # noqa: FURB189 - a list that carries one more fact
+class Page(list):
     """One page of a list endpoint, with the endpoint's total item count when it says it."""
 
     def __init__(self, items: list[Json], *, total: int | None):
@@ -384,24 +383,6 @@ class WooClient:
 
     def _redact(self, text: str) -> str:
         return redact(text, *self._secrets)
-
-
-def parse_retry_after(response: httpx.Response, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delay in seconds or an HTTP-date)."""
-    value = response.headers.get("Retry-After", "").strip()
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def _error_code(response: httpx.Response) -> str:

@@ -26,7 +26,6 @@ from connect_hub_woocommerce.resources import (
     client_for,
     close_client,
     describe,
-    setting,
     sku_cache,
 )
 
