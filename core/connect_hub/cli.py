@@ -492,6 +492,16 @@ def onboard(integration: Annotated[str, typer.Argument(help="the integration to 
         raise typer.Exit(1)
 
 
+def _register_connector_commands() -> None:
+    """Commands that connectors ship (``register(app)`` in their package)."""
+    from connect_hub_woocommerce import wordpress_plugin
+
+    wordpress_plugin.register(app)
+
+
+_register_connector_commands()
+
+
 def main() -> None:
     try:
         app()
