@@ -2,6 +2,8 @@
 
 from support import (  # noqa: F401
     _env,
+    companion_sandbox,
+    make_companion_hub,
     make_hub,
     make_loop_hub,
     postgres,

@@ -20,6 +20,7 @@ from connect_hub.config import parse_config
 from connect_hub.embedded import running_hub
 from connect_hub.runtime import Runtime
 from connect_hub_efulfillment.simulator.server import running_simulator
+from connect_hub_woocommerce.sandbox import SANDBOX_PAIRING_CODE
 from connect_hub_woocommerce.webhooks import sign
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,6 +35,7 @@ ENV = {
     "TEST_SHOP_SECRET": "cs_test_9876543210",
     "TEST_SHOP_WEBHOOK_SECRET": WEBHOOK_SECRET,
     "TEST_WAREHOUSE_KEY": WAREHOUSE_KEY,
+    "TEST_PAIRING_CODE": SANDBOX_PAIRING_CODE,
 }
 PG_URL = "postgres://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -238,8 +240,10 @@ class Shop:
         return self.state()["webhooks"]
 
 
-def loop_yaml(*, account: str, store: str, broker: str, port: int, shop: Any, warehouse_url: str, at_start: bool = True, extra: str = "") -> str:
-    """An account with the WooCommerce sandbox and the warehouse simulator on real HTTP."""
+def loop_yaml(*, account: str, store: str, broker: str, port: int, shop: Any, warehouse_url: str, at_start: bool = True, extra: str = "", shop_extra: str = "") -> str:
+    """An account with the WooCommerce sandbox and the warehouse simulator on real HTTP;
+    ``shop_extra`` adds lines to the shop's settings (indented by six spaces), ``extra`` to the
+    integrations (by two)."""
     return f"""
 account: {account}
 store: {store}
@@ -259,6 +263,7 @@ integrations:
       api_key: ${{TEST_SANDBOX_KEY:-{shop.consumer_key}}}
       api_secret: ${{TEST_SANDBOX_SECRET:-{shop.consumer_secret}}}
       requests_per_second: 200
+{shop_extra}
   warehouse:
     connector: efulfillment
     preset: fulfilment
@@ -281,11 +286,34 @@ def sandbox() -> Iterator[Any]:
 def make_loop_hub(tmp_path: Path, sandbox: Any, warehouse: Warehouse) -> Iterator[Callable[..., Hub]]:
     """An embedded hub between the sandbox shop and the warehouse simulator, on a fixed port
     (the shop's webhooks need the hub's address before it starts)."""
+    yield from _loop_hubs(tmp_path, sandbox, warehouse)
+
+
+@pytest.fixture
+def companion_sandbox() -> Iterator[Any]:
+    """The sandbox shop with the companion plugin installed (not paired yet)."""
+    from connect_hub_woocommerce.sandbox.server import running_sandbox
+
+    with running_sandbox(port=0, seed=True, queue_interval=0.2, companion_plugin=True) as shop:
+        yield shop
+
+
+@pytest.fixture
+def make_companion_hub(tmp_path: Path, companion_sandbox: Any, warehouse: Warehouse) -> Iterator[Callable[..., Hub]]:
+    """Like ``make_loop_hub``, with the companion plugin in the shop, paired at onboarding."""
+    pairing = "      pairing_code: ${TEST_PAIRING_CODE}"
+    yield from _loop_hubs(tmp_path, companion_sandbox, warehouse, shop_extra=pairing)
+
+
+def _loop_hubs(tmp_path: Path, shop: Any, warehouse: Warehouse, shop_extra: str = "") -> Iterator[Callable[..., Hub]]:
     started: list[Any] = []
 
-    def start(*, at_start: bool = True, extra: str = "") -> Hub:
+    def start(*, at_start: bool = True, extra: str = "", more_shop: str = "") -> Hub:
         port = free_port()
-        text = loop_yaml(account="acme", store=f"sqlite://{tmp_path}/hub.db", broker="memory://", port=port, shop=sandbox, warehouse_url=warehouse.url, at_start=at_start, extra=extra)
+        text = loop_yaml(
+            account="acme", store=f"sqlite://{tmp_path}/hub.db", broker="memory://", port=port, shop=shop,
+            warehouse_url=warehouse.url, at_start=at_start, extra=extra, shop_extra="\n".join(filter(None, [shop_extra, more_shop])),
+        )
         file = tmp_path / "loop.yaml"
         file.write_text(text)
         runtime = Runtime(parse_config(text, file=str(file)), migrate=True)

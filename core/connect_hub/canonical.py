@@ -166,21 +166,33 @@ class Order(Canonical):
     lines: list[OrderLine]
     note: str = ""
     created_at: datetime | None = None
+    checkout_reference: str = ""
+    """The checkout this order was placed from (``Checkout.reference``), when the source knows it."""
 
     def match_key(self) -> str:
         return f"order:{self.reference}"
 
     def content(self) -> dict[str, Any]:
-        return self.model_dump(
-            mode="json",
-            exclude={"modified_at": True, "lines": {"__all__": {"product_record_id"}}},
-        )
+        exclude: dict[str, Any] = {"modified_at": True, "lines": {"__all__": {"product_record_id"}}}
+        if not self.checkout_reference:  # orders without one hash as they did before the field
+            exclude["checkout_reference"] = True
+        return self.model_dump(mode="json", exclude=exclude)
 
 
 class CheckoutStatus(StrEnum):
+    """A checkout only moves forward: pending, then abandoned or completed; abandoned, then
+    completed. ``CHECKOUT_STATUS_RANK`` orders them."""
+
     PENDING = "pending"
     ABANDONED = "abandoned"
     COMPLETED = "completed"
+
+
+CHECKOUT_STATUS_RANK: dict[CheckoutStatus, int] = {
+    CheckoutStatus.PENDING: 0,
+    CheckoutStatus.ABANDONED: 1,
+    CheckoutStatus.COMPLETED: 2,
+}
 
 
 class Checkout(Canonical):
@@ -190,11 +202,15 @@ class Checkout(Canonical):
 
     reference: str
     email: str
+    first_name: str = ""
+    last_name: str = ""
     status: CheckoutStatus = CheckoutStatus.PENDING
     currency: str = ""
     total: Decimal = Decimal(0)
     lines: list[OrderLine] = Field(default_factory=list)
     recovery_url: str = ""
+    order_reference: str = ""
+    """The hub's reference of the order placed from it, once completed (when known)."""
 
     def match_key(self) -> str:
         return f"checkout:{self.reference}"

@@ -103,6 +103,10 @@ class Incoming:
     obj: Canonical
     external_id: str
     """The object's id in the source system."""
+    related: Mapping[str, str] = field(default_factory=dict)
+    """Ids in the source system of objects this one refers to, e.g. ``{"order": "123"}`` for a
+    shipment: when the hub linked that order to a record of another origin (an order it placed
+    in the source), the shipment is for that record's order."""
 
     @property
     def data_type(self) -> DataType:

@@ -1,4 +1,5 @@
-"""The scheduler: on a timer, re-sends stale work, starts due polls and maintenance passes.
+"""The scheduler: on a timer, re-sends stale work, abandons stale checkouts, starts due polls
+and maintenance passes.
 
 One per hub: with a Redis broker the processes elect it through a Redis lock. It only sends
 messages; the work itself runs in the actors.
@@ -11,6 +12,7 @@ import logging
 import time
 import uuid
 
+from connect_hub.pipeline.checkouts import abandon_stale
 from connect_hub.pipeline.polling import due_polls
 from connect_hub.pipeline.sweeper import find_stale
 from connect_hub.runtime import Runtime
@@ -63,6 +65,14 @@ async def sweep_once(runtime: Runtime) -> tuple[int, int]:
     return len(stale.events), len(stale.deliveries)
 
 
+async def abandon_checkouts(runtime: Runtime) -> int:
+    """Abandon the checkouts that waited too long for an order, and wake their exports."""
+    deliveries = await abandon_stale(runtime.account)
+    for delivery_id in deliveries:
+        runtime.actors.send_export(delivery_id)
+    return len(deliveries)
+
+
 async def start_polls(runtime: Runtime) -> int:
     """Send a poll message for every polled flow whose interval has passed."""
     due = await due_polls(runtime.account)
@@ -103,6 +113,7 @@ async def run_scheduler(runtime: Runtime, stop: asyncio.Event) -> None:
             if leadership is None or await leadership.held():
                 try:
                     await sweep_once(runtime)
+                    await abandon_checkouts(runtime)
                     await start_polls(runtime)
                     maintenance.tick()
                 except Exception:

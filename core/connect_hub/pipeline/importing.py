@@ -13,9 +13,11 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from connect_hub.account import Account
-from connect_hub.canonical import Canonical, Order, Product, Stock
+from connect_hub.canonical import Canonical, Checkout, Order, Product, Shipment, Stock, load
 from connect_hub.contracts import Incoming, RawEvent, RuleContext
 from connect_hub.errors import MappingError
+from connect_hub.manifest import DataType
+from connect_hub.pipeline.checkouts import completed_by, merge_forward
 from connect_hub.pipeline.decisions import Pending, record_decision, run_effects
 from connect_hub.pipeline.routing import plan_deliveries
 from connect_hub.pipeline.stock import available_stock, ignored_stock_reason
@@ -71,6 +73,8 @@ async def import_event(account: Account, event_id: int) -> list[int]:
                 notes.append(reason)
                 continue
             item.obj = await available_stock(account, integration, item.obj)
+        if isinstance(item.obj, Shipment) and item.related.get("order"):
+            item.obj = await for_linked_order(account, integration.name, item.obj, item.related["order"])
         context = RuleContext(account=account.name, stage="import", integration=integration.name, data_type=item.data_type)
         try:
             decision = account.rules.apply(item.obj, context)
@@ -89,6 +93,10 @@ async def import_event(account: Account, event_id: int) -> list[int]:
     for item, decision in accepted:
         try:
             deliveries += await merge(account, integration.name, item, event.id, decision)
+            if isinstance(item.obj, Order) and integration.imports(DataType.CHECKOUTS):
+                checkout = await completed_by(account, item.obj)
+                if checkout is not None:
+                    deliveries += await merge(account, integration.name, Incoming(checkout, checkout.reference), event.id)
         except MappingError as exc:
             await _finish(event, EventState.FAILED, redact(str(exc), *account.secrets()))
             return deliveries
@@ -102,6 +110,21 @@ async def import_event(account: Account, event_id: int) -> list[int]:
         await _finish(event, EventState.DONE, "; ".join(notes) or None, conn)
     await run_effects(account, pending)
     return deliveries
+
+
+async def for_linked_order(account: Account, source: str, shipment: Shipment, order_id: str) -> Shipment:
+    """The shipment pointed at the order the source's order ``order_id`` is linked to, when the
+    hub knows that order under another reference (one it placed in the source, say)."""
+    link = await Link.filter(
+        account=account.name, integration=source, data_type=str(DataType.ORDERS), external_id=order_id
+    ).first()
+    if link is None:
+        return shipment
+    order = await Record.get_or_none(id=link.record_id)
+    reference = (order.data or {}).get("reference") if order is not None else None
+    if not reference or reference == shipment.order_reference:
+        return shipment
+    return shipment.model_copy(update={"order_reference": reference})
 
 
 def unplaced_status(order: Order, integration: str) -> str:
@@ -146,7 +169,6 @@ async def _merge_once(
     obj = item.obj
     data_type = str(obj.data_type)
     key = obj.match_key()
-    new_hash = obj.content_hash()
     async with in_transaction() as conn:
         record = (
             await Record.filter(account=account.name, data_type=data_type, key=key)
@@ -154,6 +176,9 @@ async def _merge_once(
             .using_db(conn)
             .first()
         )
+        if isinstance(obj, Checkout) and record is not None:  # its status never goes back
+            obj = merge_forward(obj, load(DataType.CHECKOUTS, record.data))  # type: ignore[arg-type]
+        new_hash = obj.content_hash()
         link = await Link.filter(
             account=account.name, integration=source, data_type=data_type, external_id=item.external_id
         ).using_db(conn).first()
@@ -164,7 +189,7 @@ async def _merge_once(
             record = await Record.create(
                 account=account.name, data_type=data_type, key=key, version=1, hash=new_hash,
                 data=obj.model_dump(mode="json"), source=source, source_modified_at=obj.modified_at,
-                using_db=conn,
+                status=status_of(obj), using_db=conn,
             )
             changed = True
         elif _is_older(obj, record):
@@ -175,6 +200,7 @@ async def _merge_once(
             record.data = obj.model_dump(mode="json")
             record.source = source
             record.source_modified_at = obj.modified_at or record.source_modified_at
+            record.status = status_of(obj)
             await record.save(using_db=conn)
             changed = True
         echo = link is not None and link.last_export_hash == new_hash
@@ -196,6 +222,12 @@ async def _merge_once(
         if not changed or echo:
             return []
         return await plan_deliveries(account, record, obj, source, event_id, conn, pending)
+
+
+def status_of(obj: Canonical) -> str | None:
+    """The object's status as the record keeps it (for finding, e.g., pending checkouts)."""
+    status = getattr(obj, "status", None)
+    return str(status) if status else None
 
 
 def _is_older(obj: Canonical, record: Record) -> bool:

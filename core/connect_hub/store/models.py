@@ -35,12 +35,14 @@ class Record(Model):
     data = fields.JSONField()
     source = fields.CharField(max_length=100, description="integration of the latest version")
     source_modified_at = fields.DatetimeField(null=True)
+    status = fields.CharField(max_length=20, null=True, description="the object's status, if it has one (pending checkouts are found by it)")
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "hub_record"
         unique_together = (("account", "data_type", "key"),)
+        indexes = (("account", "data_type", "status", "source_modified_at"),)
 
 
 class Link(Model):

@@ -35,6 +35,8 @@ from connect_hub_woocommerce.auth import WooAuth
 
 API = "/wp-json/wc/v3"
 TRACKING_API = "/wp-json/wc-shipment-tracking/v3"
+COMPANION_API = "/wp-json/connect-hub/v1"
+"""The companion WordPress plugin's routes (same authentication as ``wc/v3``)."""
 PER_PAGE = 100
 """The most the shop gives per page (101 is a 400)."""
 BATCH_LIMIT = 100
@@ -257,6 +259,35 @@ class WooClient:
     async def create_shipment_tracking(self, order_id: int | str, data: Json) -> Json:
         path = f"{TRACKING_API}/orders/{order_id}/shipment-trackings"
         return await self._object("POST", path, json=data, idempotent=False)
+
+    # --- Companion plugin ---------------------------------------------------------------
+
+    async def companion_status(self) -> Json | None:
+        """``{"version", "paired"}`` of the companion plugin, or None when the shop has none
+        (its route answers 404 ``rest_no_route``)."""
+        path = f"{COMPANION_API}/status"
+        response = await self._send("GET", path, accept=(404,))
+        if response.status_code == 404:
+            if _error_code(response) == "rest_no_route":
+                return None
+            raise self._error("GET", path, response)
+        data = self._parse(response, "GET", path)
+        if not isinstance(data, dict):
+            raise TransientError(f"{self.name}: GET {path}: expected a JSON object")
+        return data
+
+    async def companion_shipments(self, order_id: int | str) -> list[Json]:
+        """The shipments of an order in the companion plugin's panel."""
+        return await self._list("GET", f"{COMPANION_API}/orders/{order_id}/shipments")
+
+    async def add_companion_shipment(self, order_id: int | str, data: Json) -> Json:
+        """Add a shipment through the companion plugin; it is idempotent by ``external_id``
+        (a replay answers the existing one), so a retry never adds a second."""
+        return await self._object("POST", f"{COMPANION_API}/orders/{order_id}/shipments", json=data)
+
+    async def pair_companion(self, data: Json) -> Json:
+        """Tell the companion plugin where to send its webhooks and the secret to sign them."""
+        return await self._object("POST", f"{COMPANION_API}/pair", json=data, idempotent=False)
 
     # --- Plumbing -----------------------------------------------------------------------
 

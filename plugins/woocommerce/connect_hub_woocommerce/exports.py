@@ -2,9 +2,11 @@
 
 Each write is idempotent, so a retried or replayed delivery changes nothing more:
 
-- **Shipment**: a customer-visible order note with carrier, tracking code and link, or a
-  Shipment Tracking item where the shop has that extension; skipped when one with the tracking
-  code exists. Then the order is set to completed (the completion mail then shows the tracking).
+- **Shipment**: through the companion plugin where the shop has it (idempotent by the hub's
+  ``external_id`` for the shipment); else a customer-visible order note with carrier, tracking
+  code and link, or a Shipment Tracking item where the shop has that extension, skipped when one
+  with the tracking code exists. Then the order is set to completed (the completion mail then
+  shows the tracking).
 - **Contact**: the customer with the same e-mail is updated, or one is created.
 - **Stock**: an absolute ``stock_quantity`` per SKU; simple products through
   ``/products/batch``, variations through their parent's ``/variations/batch``, 100 at most per
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from connect_hub.canonical import Contact, Shipment, Stock
@@ -49,8 +52,21 @@ def shipment_note(shipment: Shipment) -> str:
     return " ".join(parts)
 
 
-async def export_shipment(client: WooClient, request: ExportRequest, who: str) -> ExportResult:
-    """Announce the shipment on its order (once), then complete the order."""
+def hub_shipment_id(request: ExportRequest) -> str:
+    """The companion plugin's ``external_id`` for the hub's shipment: its record, stable across
+    retries and replays."""
+    return f"connect-hub-{request.record_id}"
+
+
+async def export_shipment(
+    client: WooClient,
+    request: ExportRequest,
+    who: str,
+    *,
+    has_companion: Callable[[], Awaitable[bool]] | None = None,
+) -> ExportResult:
+    """Add the shipment to its order (once), then complete the order; through the companion
+    plugin when ``has_companion()`` says the shop has it."""
     shipment = request.obj
     if not isinstance(shipment, Shipment):
         raise PermanentError(f"{who}: a shipments export needs a Shipment")
@@ -60,6 +76,10 @@ async def export_shipment(client: WooClient, request: ExportRequest, who: str) -
             f"{who}: order {shipment.order_reference} is unknown in this shop (no link to a "
             "WooCommerce order), so its shipment cannot be added"
         )
+    if has_companion is not None and await has_companion():
+        external_id = await _companion_once(client, order_id, shipment, hub_shipment_id(request))
+        await client.update_order(order_id, {"status": "completed"})
+        return ExportResult(external_id=external_id)
     trackings = await client.shipment_trackings(order_id)
     if trackings is None:
         external_id = await _note_once(client, order_id, shipment)
@@ -67,6 +87,18 @@ async def export_shipment(client: WooClient, request: ExportRequest, who: str) -
         external_id = await _tracking_once(client, order_id, shipment, trackings)
     await client.update_order(order_id, {"status": "completed"})
     return ExportResult(external_id=external_id)
+
+
+async def _companion_once(
+    client: WooClient, order_id: str, shipment: Shipment, external_id: str
+) -> str:
+    created = await client.add_companion_shipment(order_id, {
+        "provider": shipment.carrier,
+        "tracking_number": shipment.tracking_code,
+        "tracking_url": shipment.tracking_url,
+        "external_id": external_id,
+    })  # fmt: skip
+    return f"{order_id}/shipments/{created.get('id')}"
 
 
 async def _note_once(client: WooClient, order_id: str, shipment: Shipment) -> str:

@@ -20,7 +20,7 @@ from connect_hub.contracts import (
 from connect_hub.errors import PermanentError
 from connect_hub.manifest import DataType, Manifest
 
-from connect_hub_woocommerce import exports, onboarding, polling, watchdog, webhooks
+from connect_hub_woocommerce import companion, exports, onboarding, polling, watchdog, webhooks
 from connect_hub_woocommerce.manifest import MANIFEST
 from connect_hub_woocommerce.resources import (
     client_for,
@@ -84,7 +84,9 @@ async def hub_export(integration: Integration, request: ExportRequest) -> Export
     """Write a shipment, a contact or one stock figure into the shop."""
     client, who = client_for(integration), describe(integration)
     if request.data_type == DataType.SHIPMENTS:
-        return await exports.export_shipment(client, request, who)
+        return await exports.export_shipment(
+            client, request, who, has_companion=lambda: companion.plugin_present(client, integration)
+        )
     if request.data_type == DataType.CONTACTS:
         return await exports.export_contact(client, request, who)
     if request.data_type == DataType.STOCKS:

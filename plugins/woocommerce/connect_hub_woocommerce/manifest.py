@@ -12,6 +12,8 @@ MANIFEST = Manifest(
         Flow(data_type=DataType.ORDERS, direction=Direction.IMPORT, reconcile="5m"),
         Flow(data_type=DataType.PRODUCTS, direction=Direction.IMPORT, timeframe="5m"),
         Flow(data_type=DataType.CHECKOUTS, direction=Direction.IMPORT),
+        # Shipments a shop manager enters in the companion plugin's panel (shipment.created).
+        Flow(data_type=DataType.SHIPMENTS, direction=Direction.IMPORT),
         # Customers have no date filter: the reconciliation is a full scan, so not too often.
         Flow(data_type=DataType.CONTACTS, direction=Direction.IMPORT, reconcile="1h"),
         Flow(data_type=DataType.CONTACTS, direction=Direction.EXPORT),
@@ -64,6 +66,24 @@ MANIFEST = Manifest(
                 "there rather than in the GTIN field; absent means the GTIN field"
             ),
             required=False,
+        ),
+        Setting(
+            name="abandoned_after_minutes",
+            description=(
+                "Minutes a checkout (from the companion plugin) waits for its order before the "
+                "hub counts it as abandoned"
+            ),
+            required=False,
+            default=30,
+        ),
+        Setting(
+            name="pairing_code",
+            description=(
+                "The code the companion plugin shows under WooCommerce > Connect Hub; with it, "
+                "onboarding pairs the plugin (hub address and webhook secret)"
+            ),
+            required=False,
+            secret=True,
         ),
         Setting(
             name="max_concurrency",

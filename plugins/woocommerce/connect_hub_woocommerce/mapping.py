@@ -14,7 +14,17 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from connect_hub.canonical import Address, Contact, Order, OrderLine, OrderStatus, Product
+from connect_hub.canonical import (
+    Address,
+    Checkout,
+    CheckoutStatus,
+    Contact,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Product,
+    Shipment,
+)
 from connect_hub.errors import MappingError
 
 # --- Tables -----------------------------------------------------------------------------------
@@ -44,6 +54,18 @@ ORDER_STATUSES: dict[str, OrderStatus] = {
     "refunded": OrderStatus.REFUNDED,
     "failed": OrderStatus.FAILED,
 }
+
+CHECKOUT_META_KEY = "_connect_hub_checkout_id"
+"""Order meta where the companion plugin keeps the id of the checkout the order was placed from."""
+
+PLUGIN_CHECKOUT_STATUSES: dict[str, CheckoutStatus] = {
+    # The companion plugin's checkout statuses; abandonment is the hub's own judgement.
+    "pending": CheckoutStatus.PENDING,
+    "completed": CheckoutStatus.COMPLETED,
+}
+
+SHOP_SHIPMENT_SOURCE = "shop"
+"""``shipment.source`` of a shipment a shop manager entered (the hub's own writes say ``hub``)."""
 
 CHECKOUT_DRAFT = "checkout-draft"
 """The block checkout's cart in progress: not an order yet (no payment, no order mail)."""
@@ -91,6 +113,7 @@ def order_from_wc(
         note=data.get("customer_note", ""),
         created_at=gmt_datetime(data, "date_created"),
         modified_at=gmt_datetime(data, "date_modified"),
+        checkout_reference=meta_value(data, CHECKOUT_META_KEY) or "",
     )
 
 
@@ -121,6 +144,71 @@ def line_from_wc(item: Mapping[str, Any], what: str) -> OrderLine:
         quantity=int(item.get("quantity", 0)),
         unit_price=money(item.get("price"), what, "line_items.price"),  # a JSON number
         total=money(item.get("total"), what, "line_items.total"),
+    )
+
+
+# --- Companion plugin: checkouts and shipments -------------------------------------------------
+
+
+def checkout_from_plugin(data: Mapping[str, Any], integration_name: str) -> Checkout:
+    """A ``checkout.updated`` / ``checkout.completed`` body; the reference is the checkout id
+    and the modified time ``updated_at_gmt``."""
+    reference = str(data.get("id") or "")
+    what = f"checkout {reference or '(no id)'} of integration {integration_name!r}"
+    if not reference:
+        raise MappingError(f"{what}: the body has no id, so it cannot be linked")
+    status = PLUGIN_CHECKOUT_STATUSES.get(str(data.get("status") or ""))
+    if status is None:
+        known = ", ".join(PLUGIN_CHECKOUT_STATUSES)
+        raise MappingError(f"{what}: status {data.get('status')!r} is none of {known}")
+    order_number = data.get("order_number") or data.get("order_id")
+    return Checkout(
+        reference=reference,
+        email=str(data.get("email") or ""),
+        first_name=str(data.get("first_name") or ""),
+        last_name=str(data.get("last_name") or ""),
+        status=status,
+        currency=str(data.get("currency") or ""),
+        total=money(data.get("total"), what, "total"),
+        lines=[checkout_line(line, what) for line in data.get("lines") or ()],
+        recovery_url=str(data.get("recovery_url") or ""),
+        order_reference=f"{integration_name}-{order_number}" if order_number else "",
+        modified_at=gmt_datetime(data, "updated_at"),
+    )
+
+
+def checkout_line(line: Mapping[str, Any], what: str) -> OrderLine:
+    """One cart line ``{"sku", "name", "quantity", "price"}``; the total is price x quantity."""
+    price = money(line.get("price"), what, "lines.price")
+    quantity = int(line.get("quantity") or 0)
+    return OrderLine(
+        sku=line.get("sku") or None,
+        name=str(line.get("name") or ""),
+        quantity=quantity,
+        unit_price=price,
+        total=price * quantity,
+    )
+
+
+def shipment_from_plugin(data: Mapping[str, Any], integration_name: str) -> Shipment | None:
+    """A ``shipment.created`` body, or None unless a shop manager entered it (``source: shop``):
+    the hub's own writes come back with another source and are no news."""
+    shipment = data.get("shipment") or {}
+    if shipment.get("source") != SHOP_SHIPMENT_SOURCE:
+        return None
+    number = str(data.get("order_number") or data.get("order_id") or "")
+    if not number:
+        raise MappingError(
+            f"shipment {shipment.get('id')} of integration {integration_name!r} names no order"
+        )
+    shipped_at = gmt_datetime(shipment, "created_at")
+    return Shipment(
+        order_reference=f"{integration_name}-{number}",
+        carrier=str(shipment.get("provider") or ""),
+        tracking_code=str(shipment.get("tracking_number") or ""),
+        tracking_url=str(shipment.get("tracking_url") or ""),
+        shipped_at=shipped_at,
+        modified_at=shipped_at,
     )
 
 

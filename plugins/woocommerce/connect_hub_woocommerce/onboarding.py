@@ -10,8 +10,9 @@ from urllib.parse import urlsplit
 from connect_hub.contracts import Check, Integration
 from connect_hub.errors import ConfigError, HubError, TransientError
 
+from connect_hub_woocommerce import companion
 from connect_hub_woocommerce.client import AuthenticationError, WooApiError, WooClient
-from connect_hub_woocommerce.resources import describe
+from connect_hub_woocommerce.resources import describe, setting
 from connect_hub_woocommerce.watchdog import TOPICS, delivery_url, ensure_webhooks
 
 MIN_VERSION = (3, 5)
@@ -61,7 +62,10 @@ async def onboard(client: WooClient, integration: Integration) -> list[Check]:
         )))  # fmt: skip
         return checks
     checks.append(Check("woocommerce version", True, f"WooCommerce {version}."))
-    return checks + await register(client, integration)
+    registered = await register(client, integration)
+    if all(check.ok for check in registered) and setting(integration, "pairing_code"):
+        registered.append(await companion.pair(client, integration))
+    return checks + registered
 
 
 async def register(client: WooClient, integration: Integration) -> list[Check]:

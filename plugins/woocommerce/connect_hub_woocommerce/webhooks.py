@@ -22,10 +22,12 @@ from connect_hub.errors import ConfigError, MappingError
 from connect_hub.secrets import webhook_secret
 
 from connect_hub_woocommerce.mapping import (
+    checkout_from_plugin,
     contact_from_order_billing,
     contact_from_wc_customer,
     parse_order,
     product_from_wc,
+    shipment_from_plugin,
 )
 
 SIGNATURE_HEADER = "x-wc-webhook-signature"
@@ -170,6 +172,25 @@ def _product(integration: Integration, data: dict[str, Any]) -> list[Incoming]:
     return [Incoming(product_from_wc(data, barcode_meta_key), _external_id(data, "product"))]
 
 
+def _checkout(integration: Integration, data: dict[str, Any]) -> list[Incoming]:
+    """A checkout from the companion plugin, linked by its checkout id."""
+    checkout = checkout_from_plugin(data, integration.name)
+    return [Incoming(checkout, checkout.reference)]
+
+
+def _shipment(integration: Integration, data: dict[str, Any]) -> list[Incoming]:
+    """A shipment a shop manager entered in the companion plugin's panel, linked by its id; it
+    names the shop's order id, so the hub can find an order it placed in the shop."""
+    shipment = shipment_from_plugin(data, integration.name)
+    if shipment is None:
+        return []
+    external_id = str((data.get("shipment") or {}).get("id") or "")
+    if not external_id:
+        raise MappingError(f"a shipment of integration {integration.name!r} has no id, so it cannot be linked")
+    related = {"order": str(data["order_id"])} if data.get("order_id") else {}
+    return [Incoming(shipment, external_id, related=related)]
+
+
 def _external_id(data: dict[str, Any], resource: str) -> str:
     """The resource's WooCommerce id as text."""
     if data.get("id") in (None, "", 0):
@@ -188,5 +209,9 @@ PARSERS: dict[str, Parser] = {
     "product.created": _product,
     "product.updated": _product,
     "product.restored": _product,
+    "checkout.updated": _checkout,
+    "checkout.completed": _checkout,
+    "shipment.created": _shipment,
 }
-"""Topics that carry objects; ``*.deleted``, ``action.*`` and the rest carry none to import."""
+"""Topics that carry objects; ``*.deleted``, ``action.*`` and the rest carry none to import.
+``checkout.*`` and ``shipment.created`` come from the companion plugin, signed the same way."""

@@ -19,6 +19,8 @@ from connect_hub_woocommerce.client import WooClient
 
 API = "https://shop.example/wp-json/wc/v3"
 TRACKING = "https://shop.example/wp-json/wc-shipment-tracking/v3/orders/19/shipment-trackings"
+COMPANION = "https://shop.example/wp-json/connect-hub/v1"
+COMPANION_STATUS = f"{COMPANION}/status"
 SAMPLES = Path(__file__).parent / "samples" / "api"
 
 
@@ -241,8 +243,14 @@ async def export(shop, obj, related=None):
 
 
 def without_tracking_extension(httpx_mock) -> None:
+    without_companion_plugin(httpx_mock)
     no_route = sample_body("404-no-route.json")
     httpx_mock.add_response(url=TRACKING, status_code=404, json=no_route, is_reusable=True)
+
+
+def without_companion_plugin(httpx_mock) -> None:
+    no_route = sample_body("404-no-route.json")
+    httpx_mock.add_response(url=COMPANION_STATUS, status_code=404, json=no_route)
 
 
 async def test_a_shipment_adds_a_customer_note_then_completes(shop, httpx_mock):
@@ -277,10 +285,11 @@ async def test_a_replayed_shipment_adds_no_second_note(shop, httpx_mock):
     result = await export(shop, SHIPMENT, {"order": "19"})
 
     assert result == ExportResult(external_id="19/notes/6")
-    assert [r.method for r in httpx_mock.get_requests()] == ["GET", "GET", "PUT"]
+    assert [r.method for r in httpx_mock.get_requests()] == ["GET", "GET", "GET", "PUT"]
 
 
 async def test_with_shipment_tracking_an_item_is_created_once(shop, httpx_mock):
+    without_companion_plugin(httpx_mock)  # asked once: the answer is kept for a few minutes
     httpx_mock.add_response(method="GET", url=TRACKING, json=[])
     httpx_mock.add_response(
         method="POST", url=TRACKING, status_code=201, json={"tracking_id": "abc", "tracking_number": "1Z999"}

@@ -45,6 +45,7 @@ def test_always_on_flows_and_their_timeframes():
         (DataType.ORDERS, Direction.IMPORT): ("realtime", "5m"),
         (DataType.PRODUCTS, Direction.IMPORT): ("5m", None),
         (DataType.CHECKOUTS, Direction.IMPORT): ("realtime", None),
+        (DataType.SHIPMENTS, Direction.IMPORT): ("realtime", None),
         (DataType.CONTACTS, Direction.IMPORT): ("realtime", "1h"),
         (DataType.CONTACTS, Direction.EXPORT): ("realtime", None),
     }
@@ -74,6 +75,8 @@ def test_settings_which_are_secret_and_their_defaults():
         "webhook_secret": (False, True, None),
         "status_map": (False, False, None),
         "barcode_meta_key": (False, False, None),
+        "abandoned_after_minutes": (False, False, 30),
+        "pairing_code": (False, True, None),
         "max_concurrency": (False, False, 4),
         "requests_per_second": (False, False, 10),
         "timeout": (False, False, 30),

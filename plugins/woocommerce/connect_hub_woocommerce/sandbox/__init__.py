@@ -6,9 +6,10 @@
 
 from connect_hub_woocommerce.sandbox.auth import authorization_header, sign_request, signed_url
 from connect_hub_woocommerce.sandbox.server import RunningSandbox, run_sandbox, running_sandbox
-from connect_hub_woocommerce.sandbox.state import ApiKey, Fault, ShopState
+from connect_hub_woocommerce.sandbox.state import SANDBOX_PAIRING_CODE, ApiKey, Fault, ShopState
 
 __all__ = [
+    "SANDBOX_PAIRING_CODE",
     "ApiKey",
     "Fault",
     "RunningSandbox",

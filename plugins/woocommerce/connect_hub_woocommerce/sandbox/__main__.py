@@ -33,6 +33,9 @@ def main(argv: list[str] | None = None) -> None:
         "--custom-status", action="append", default=[], help="an extra order status (repeatable)"
     )
     parser.add_argument("--shipment-tracking", action="store_true", help="serve the extension")
+    parser.add_argument(
+        "--companion-plugin", action="store_true", help="serve the Connect Hub companion plugin"
+    )
     parser.add_argument("--https-mode", action="store_true", help="accept Basic auth")
     parser.add_argument(
         "--queue-interval", type=float, default=1.0, help="seconds between webhook queue runs"
@@ -50,6 +53,7 @@ def main(argv: list[str] | None = None) -> None:
         version=args.version,
         custom_statuses=args.custom_status,
         shipment_tracking=args.shipment_tracking,
+        companion_plugin=args.companion_plugin,
         https_mode=args.https_mode,
         queue_interval=args.queue_interval,
         delivery_timeout=args.delivery_timeout,

@@ -12,6 +12,11 @@ Control routes need no key:
 - ``POST /_sandbox/orders`` ``{"lines": [{"sku", "quantity"}], "email", "status"}``: an order
   as a shopper places it (status processing by default, stock reduced, webhooks queued).
 - ``POST /_sandbox/stock`` ``{"SKU": quantity}``: a shop manager changes stock (webhooks queued).
+- With the companion plugin: ``POST /_sandbox/checkouts`` ``{"email", "first_name", "last_name",
+  "lines", "id"}`` (a shopper's cart: ``checkout.updated``), ``"checkout_id"`` in
+  ``POST /_sandbox/orders`` (the order placed from it: ``checkout.completed``), and
+  ``POST /_sandbox/orders/{id}/shipments`` ``{"provider", "tracking_number", "tracking_url"}``
+  (a shop manager's shipment in the panel: ``shipment.created``).
 - ``POST /_sandbox/run-queue``: run the webhook queue now; answers the sends.
 - ``GET /_sandbox/deliveries``: every ping and delivery with the status it was answered.
 - ``GET /_sandbox/state``: products with stock, orders with status and notes, customers,
@@ -144,6 +149,7 @@ def create_app(
 
     async def site_index(request: Request, shop: Shop) -> Response:
         namespaces = ["wc/v3"] + (["wc-shipment-tracking/v3"] if state.shipment_tracking else [])
+        namespaces += ["connect-hub/v1"] if state.companion_plugin else []
         return wc_json(state, {
             "name": "connect-hub sandbox shop", "description": "", "url": state.url,
             "home": state.url, "gmt_offset": "0", "timezone_string": "UTC",
@@ -191,6 +197,14 @@ def create_app(
             (tracking, list_trackings, ["GET"], "list"),
             (tracking, add_tracking, ["POST"], "create"),
         ]
+    if state.companion_plugin:
+        companion = "/wp-json/connect-hub/v1"
+        api_routes += [
+            (f"{companion}/status", plugin_status, ["GET"], "view"),
+            (f"{companion}/pair", plugin_pair, ["POST"], "create"),
+            (f"{companion}/orders/{{id:int}}/shipments", list_plugin_shipments, ["GET"], "list"),
+            (f"{companion}/orders/{{id:int}}/shipments", add_plugin_shipment, ["POST"], "create"),
+        ]
     shop_routes = {path for path, *_ in api_routes}
 
     @contextlib.asynccontextmanager
@@ -218,6 +232,8 @@ def create_app(
         Route("/_sandbox/seed", control(sandbox_seed), methods=["POST"]),
         Route("/_sandbox/orders", control(sandbox_order), methods=["POST"]),
         Route("/_sandbox/stock", control(sandbox_stock), methods=["POST"]),
+        Route("/_sandbox/checkouts", control(sandbox_checkout), methods=["POST"]),
+        Route("/_sandbox/orders/{id:int}/shipments", control(sandbox_shipment), methods=["POST"]),
         Route("/_sandbox/run-queue", control(sandbox_run_queue), methods=["POST"]),
         Route("/_sandbox/deliveries", control(sandbox_deliveries), methods=["GET"]),
         Route("/_sandbox/state", control(sandbox_state), methods=["GET"]),
@@ -619,7 +635,45 @@ async def delete_webhook(request: Request, shop: Shop) -> Response:
     return wc_json(shop.state, shop.state.delete_webhook(request.path_params["id"]))
 
 
+async def plugin_status(request: Request, shop: Shop) -> Response:
+    return wc_json(shop.state, shop.state.plugin_status())
+
+
+async def plugin_pair(request: Request, shop: Shop) -> Response:
+    return wc_json(shop.state, shop.state.pair(await _body(request)))
+
+
+async def list_plugin_shipments(request: Request, shop: Shop) -> Response:
+    return wc_json(shop.state, shop.state.list_plugin_shipments(request.path_params["id"]))
+
+
+async def add_plugin_shipment(request: Request, shop: Shop) -> Response:
+    """The hub's shipment: 201 when created, 200 with the existing one for a known external_id."""
+    shipment, created = shop.state.add_plugin_shipment(
+        request.path_params["id"], await _body(request), source="hub"
+    )
+    return wc_json(shop.state, shipment, 201 if created else 200)
+
+
 # --- control routes ----------------------------------------------------------------------------
+
+
+def _needs_plugin(shop: Shop) -> None:
+    if not shop.state.companion_plugin:
+        raise ShopError(404, "sandbox_no_companion_plugin", "the sandbox runs without the companion plugin")
+
+
+async def sandbox_checkout(request: Request, shop: Shop) -> Response:
+    _needs_plugin(shop)
+    return wc_json(shop.state, shop.state.start_checkout(await _body(request)), 201)
+
+
+async def sandbox_shipment(request: Request, shop: Shop) -> Response:
+    _needs_plugin(shop)
+    shipment, _ = shop.state.add_plugin_shipment(
+        request.path_params["id"], await _body(request), source="shop"
+    )
+    return wc_json(shop.state, shipment, 201)
 
 
 async def sandbox_reset(request: Request, shop: Shop) -> Response:
@@ -635,7 +689,10 @@ async def sandbox_seed(request: Request, shop: Shop) -> Response:
 
 
 async def sandbox_order(request: Request, shop: Shop) -> Response:
-    return wc_json(shop.state, shop.state.place_order(await _body(request)), 201)
+    body = await _body(request)
+    if body.get("checkout_id"):
+        _needs_plugin(shop)
+    return wc_json(shop.state, shop.state.place_order(body), 201)
 
 
 async def sandbox_stock(request: Request, shop: Shop) -> Response:

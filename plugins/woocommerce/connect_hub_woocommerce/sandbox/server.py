@@ -35,6 +35,7 @@ def _state(
     version: str,
     custom_statuses: Iterable[str],
     shipment_tracking: bool,
+    companion_plugin: bool = False,
 ) -> ShopState:
     key_list = list(keys)
     if not key_list:
@@ -45,6 +46,7 @@ def _state(
         version=version,
         custom_statuses=tuple(custom_statuses),
         shipment_tracking=shipment_tracking,
+        companion_plugin=companion_plugin,
     )
 
 
@@ -57,6 +59,7 @@ def run_sandbox(
     version: str = "9.9.5",
     custom_statuses: Iterable[str] = (),
     shipment_tracking: bool = False,
+    companion_plugin: bool = False,
     https_mode: bool = False,
     queue_interval: float | None = 1.0,
     delivery_timeout: float = 60.0,
@@ -64,7 +67,8 @@ def run_sandbox(
 ) -> None:
     """Serve the sandbox until interrupted (Ctrl-C); ``url`` is the shop's public address."""
     state = _state(
-        url or f"http://{host}:{port}", keys, version, custom_statuses, shipment_tracking
+        url or f"http://{host}:{port}", keys, version, custom_statuses, shipment_tracking,
+        companion_plugin,
     )
     if seed:
         state.seed()
@@ -86,6 +90,7 @@ def running_sandbox(
     version: str = "9.9.5",
     custom_statuses: Iterable[str] = (),
     shipment_tracking: bool = False,
+    companion_plugin: bool = False,
     https_mode: bool = False,
     queue_interval: float | None = 1.0,
     delivery_timeout: float = 60.0,
@@ -96,7 +101,9 @@ def running_sandbox(
     ``port=0`` picks a free port. The socket is bound before the server starts, so the URL (and
     with it the shop URL in links and ``X-WC-Webhook-Source``) is known and no other process
     can take the port in between. ``queue_interval`` None runs the webhook queue only through
-    ``POST /_sandbox/run-queue`` (deterministic tests). On exit the server stops and the thread
+    ``POST /_sandbox/run-queue`` (deterministic tests). ``companion_plugin`` serves the
+    companion plugin's routes (``/wp-json/connect-hub/v1``, pairing code
+    ``SANDBOX_PAIRING_CODE``) and its control routes. On exit the server stops and the thread
     is joined.
     """
     # proto must be IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted connections only then,
@@ -114,7 +121,7 @@ def running_sandbox(
     bound_port = sock.getsockname()[1]
     netloc = f"[{host}]" if family == socket.AF_INET6 else host
     url = f"http://{netloc}:{bound_port}"
-    state = _state(url, keys, version, custom_statuses, shipment_tracking)
+    state = _state(url, keys, version, custom_statuses, shipment_tracking, companion_plugin)
     if seed:
         state.seed()
     app = create_app(

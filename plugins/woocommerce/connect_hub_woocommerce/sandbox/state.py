@@ -17,6 +17,7 @@ import hashlib
 import re
 import secrets
 import threading
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -25,8 +26,10 @@ from typing import Any
 
 from connect_hub_woocommerce.sandbox import shapes
 from connect_hub_woocommerce.sandbox.webhooks import (
+    PLUGIN_VERSION,
     Action,
     PendingQueue,
+    encode,
     record_result,
     valid_topic,
 )
@@ -57,6 +60,9 @@ WEBHOOK_STATUSES = ("active", "paused", "disabled")
 NONCE_WINDOW = timedelta(minutes=15)
 FIRST_POST_ID = 10
 FIRST_USER_ID = 2
+CHECKOUT_META_KEY = "_connect_hub_checkout_id"
+SANDBOX_PAIRING_CODE = "sandbox-pairing-code"
+"""The code the sandbox's companion plugin accepts at pairing."""
 
 
 class ShopError(Exception):
@@ -181,11 +187,16 @@ class ShopState:
     version: str = "9.9.5"
     custom_statuses: tuple[str, ...] = ()
     shipment_tracking: bool = False
+    companion_plugin: bool = False
+    pairing_code: str = SANDBOX_PAIRING_CODE
     clock: Callable[[], datetime] = utcnow
     products: dict[int, Json] = field(default_factory=dict)
     orders: dict[int, Json] = field(default_factory=dict)
     customers: dict[int, Json] = field(default_factory=dict)
     webhooks: dict[int, Json] = field(default_factory=dict)
+    checkouts: dict[str, Json] = field(default_factory=dict)
+    companion: Json | None = None
+    """The companion plugin's pairing: ``{"hub_url", "secret"}`` (an option: reset keeps it)."""
     faults: list[Fault] = field(default_factory=list)
     deliveries: list[Json] = field(default_factory=list)
     pending: PendingQueue = field(default_factory=PendingQueue)
@@ -201,6 +212,7 @@ class ShopState:
         with self._lock:
             for table in (self.products, self.orders, self.customers, self.webhooks, self.nonces):
                 table.clear()
+            self.checkouts.clear()
             self.faults.clear()
             self.deliveries.clear()
             self.pending.clear()
@@ -611,7 +623,7 @@ class ShopState:
                 "customer_note": str(data.get("customer_note") or ""),
                 "created_via": created_via, "meta_data": [], "line_items": lines,
                 "shipping_lines": [self._shipping_line(s) for s in data.get("shipping_lines") or ()],
-                "notes": [], "trackings": [], "stock_reduced": False,
+                "notes": [], "trackings": [], "shipments": [], "stock_reduced": False,
                 "date_created": now, "date_modified": now, "date_paid": None,
                 "date_completed": None,
             }  # fmt: skip
@@ -758,7 +770,33 @@ class ShopState:
         return lines + shipping, shipping
 
     def place_order(self, data: Json) -> Json:
-        """An order as a shopper's checkout makes it: lines by SKU, status processing."""
+        """An order as a shopper's checkout makes it: lines by SKU, status processing.
+
+        With ``checkout_id`` (the companion plugin's checkout): lines, e-mail and names default
+        to the checkout's, the order keeps the checkout id in meta ``_connect_hub_checkout_id``,
+        and the checkout is completed (``checkout.completed``).
+        """
+        with self._lock:
+            checkout = None
+            if data.get("checkout_id"):
+                checkout = self._checkout(str(data["checkout_id"]))
+                data = {
+                    **data,
+                    "lines": data.get("lines") or [
+                        {"sku": line["sku"], "quantity": line["quantity"]} for line in checkout["lines"]
+                    ],
+                    "email": data.get("email") or checkout["email"],
+                    "billing": {"first_name": checkout["first_name"], "last_name": checkout["last_name"],
+                                **(data.get("billing") or {})},
+                    "meta_data": [{"key": CHECKOUT_META_KEY, "value": checkout["id"]}],
+                }  # fmt: skip
+            order = self._place_order(data)
+            if checkout is not None:
+                checkout.update(status="completed", order_id=order["id"], updated_at=self.clock())
+                self._emit_message("checkout.completed", self.checkout_json(checkout))
+            return order
+
+    def _place_order(self, data: Json) -> Json:
         with self._lock:
             lines = []
             for line in _list(data.get("lines"), "lines"):
@@ -787,8 +825,114 @@ class ShopState:
                 "payment_method": "bacs",
                 "payment_method_title": "Direct bank transfer",
                 "shipping_lines": data.get("shipping_lines") or [],
+                "meta_data": data.get("meta_data") or [],
             }
             return self.create_order(payload, created_via="checkout")
+
+    # --- companion plugin: pairing, checkouts, shipments ------------------------------------
+
+    def _emit_message(self, topic: str, body: Json) -> None:
+        """Queue a companion plugin message (sent to the paired hub when the queue runs)."""
+        self.pending.add_message(topic, encode(body))
+
+    def plugin_status(self) -> Json:
+        with self._lock:
+            return {"version": PLUGIN_VERSION, "paired": self.companion is not None}
+
+    def companion_pairing(self) -> Json | None:
+        with self._lock:
+            return dict(self.companion) if self.companion is not None else None
+
+    def pair(self, data: Json) -> Json:
+        """Pair the plugin with a hub: ``{"code", "hub_url", "secret"}``; the code must match."""
+        with self._lock:
+            for name in ("code", "hub_url", "secret"):
+                if not data.get(name):
+                    raise missing_param(name)
+            if not secrets.compare_digest(str(data["code"]), self.pairing_code):
+                raise ShopError(403, "connect_hub_invalid_pairing_code", "The pairing code is not the one this shop shows.")
+            self.companion = {"hub_url": str(data["hub_url"]), "secret": str(data["secret"])}
+            return {"paired": True, "hub_url": self.companion["hub_url"]}
+
+    def _checkout(self, checkout_id: str) -> Json:
+        checkout = self.checkouts.get(checkout_id)
+        if checkout is None:
+            raise ShopError(404, "sandbox_unknown_checkout", f"no checkout with id {checkout_id!r}")
+        return checkout
+
+    def checkout_json(self, checkout: Json) -> Json:
+        """A checkout as the companion plugin sends it."""
+        body = {
+            "id": checkout["id"], "status": checkout["status"], "email": checkout["email"],
+            "first_name": checkout["first_name"], "last_name": checkout["last_name"],
+            "currency": checkout["currency"],
+            "total": money(sum((Decimal(line["price"]) * line["quantity"] for line in checkout["lines"]), Decimal(0))),
+            "lines": copy.deepcopy(checkout["lines"]), "recovery_url": checkout["recovery_url"],
+            "updated_at_gmt": checkout["updated_at"].strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }  # fmt: skip
+        if checkout.get("order_id"):
+            body["order_id"] = checkout["order_id"]
+        return body
+
+    def start_checkout(self, data: Json) -> Json:
+        """A shopper with a known e-mail and a cart (``{"email", "first_name", "last_name",
+        "lines": [{"sku", "quantity"}]}``; with ``id``: that checkout's cart changes); queues
+        ``checkout.updated``."""
+        with self._lock:
+            email = str(data.get("email") or "")
+            if "@" not in email:
+                raise missing_param("email")
+            lines = []
+            for line in _list(data.get("lines"), "lines"):
+                product = self.product_by_sku(str(line.get("sku") or "")) if isinstance(line, dict) else None
+                if product is None:
+                    raise ShopError(400, "sandbox_unknown_sku", f"no product with SKU {line!r}")
+                lines.append({
+                    "sku": product["sku"], "name": shapes.product_name(self, product),
+                    "quantity": _integer(line.get("quantity", 1)) or 1,
+                    "price": money(self.price_of(product) or Decimal(0)),
+                })  # fmt: skip
+            checkout_id = str(data.get("id") or uuid.uuid4())
+            checkout = self.checkouts.get(checkout_id)
+            if checkout is None:
+                checkout = self.checkouts[checkout_id] = {
+                    "id": checkout_id, "status": "pending", "currency": "USD", "order_id": None,
+                    "recovery_url": f"{self.url}/checkout/?connect-hub-cart={checkout_id}",
+                }  # fmt: skip
+            checkout.update(
+                email=email, first_name=str(data.get("first_name") or ""),
+                last_name=str(data.get("last_name") or ""), lines=lines, updated_at=self.clock(),
+            )  # fmt: skip
+            body = self.checkout_json(checkout)
+            self._emit_message("checkout.updated", body)
+            return body
+
+    def list_plugin_shipments(self, order_id: int) -> list[Json]:
+        with self._lock:
+            return copy.deepcopy(self._order(order_id, status=404)["shipments"])
+
+    def add_plugin_shipment(self, order_id: int, data: Json, *, source: str) -> tuple[Json, bool]:
+        """A shipment on an order's panel, and whether it is new: one with the same
+        ``external_id`` is answered as it is (idempotent). Queues ``shipment.created``."""
+        with self._lock:
+            order = self._order(order_id, status=404)
+            external_id = str(data.get("external_id") or "")
+            for existing in order["shipments"]:
+                if external_id and existing["external_id"] == external_id:
+                    return copy.deepcopy(existing), False
+            if not data.get("tracking_number"):
+                raise missing_param("tracking_number")
+            shipment = {
+                "id": str(uuid.uuid4()), "provider": str(data.get("provider") or ""),
+                "tracking_number": str(data["tracking_number"]),
+                "tracking_url": str(data.get("tracking_url") or ""), "external_id": external_id,
+                "created_at_gmt": self.clock().strftime("%Y-%m-%dT%H:%M:%SZ"), "source": source,
+            }  # fmt: skip
+            order["shipments"].append(shipment)
+            self._emit_message("shipment.created", {
+                "order_id": order["id"], "order_number": str(order["id"]), "shipment": copy.deepcopy(shipment),
+            })  # fmt: skip
+            return copy.deepcopy(shipment), True
 
     # --- order notes and shipment trackings ----------------------------------------------
 
@@ -1094,6 +1238,7 @@ class ShopState:
                      "notes": [{"note": n["note"], "customer_note": n["customer_note"]}
                                for n in o["notes"] if not n["system"]],
                      "trackings": copy.deepcopy(o["trackings"]),
+                     "shipments": copy.deepcopy(o["shipments"]),
                      "date_modified": wc_date(o["date_modified"])}
                     for o in self.orders.values()
                 ],
@@ -1107,6 +1252,9 @@ class ShopState:
                      "delivery_url": w["delivery_url"], "failure_count": w["failure_count"]}
                     for w in self.webhooks.values()
                 ],
+                "checkouts": [self.checkout_json(c) for c in self.checkouts.values()],
+                "companion": {"installed": self.companion_plugin, "paired": self.companion is not None,
+                              "hub_url": (self.companion or {}).get("hub_url")},
                 "pending_deliveries": len(self.pending),
             }  # fmt: skip
 

@@ -8,6 +8,9 @@
   (the 7th in a row), and the count stays at 6, also after re-enabling; a success resets it.
 - The creation ping is ``webhook_id=<id>`` as a form, no ``X-WC-Webhook-*`` headers, not logged
   as a failure whatever the answer.
+- The companion plugin's messages (``checkout.*``, ``shipment.created``) go through the same
+  queue with the body fixed when queued, to the address and secret given at pairing, signed and
+  headed like a webhook plus ``X-Connect-Hub-Plugin: <version>``; never merged, never retried.
 """
 
 from __future__ import annotations
@@ -29,6 +32,10 @@ if TYPE_CHECKING:
     from connect_hub_woocommerce.sandbox.state import ShopState
 
 Json = dict[str, Any]
+PLUGIN_VERSION = "0.1.0"
+"""The companion plugin version the sandbox reports."""
+PLUGIN_WEBHOOK_ID = 0
+"""The queue's webhook id for the companion plugin's messages (no WooCommerce webhook has it)."""
 DISABLE_AFTER = 5
 """A failure when the count is already above this disables the webhook (7 in a row)."""
 
@@ -72,6 +79,8 @@ class Action:
     webhook_id: int
     topic: str
     resource_id: int
+    body: bytes | None = None
+    """A companion plugin message's body, fixed when queued; None: built at send time."""
 
 
 class PendingQueue:
@@ -79,11 +88,18 @@ class PendingQueue:
 
     def __init__(self) -> None:
         self._actions: OrderedDict[tuple[int, int], Action] = OrderedDict()
+        self._messages = 0
 
     def add(self, webhook_id: int, topic: str, resource_id: int) -> None:
         key = (webhook_id, resource_id)
         if key not in self._actions:
             self._actions[key] = Action(webhook_id, topic, resource_id)
+
+    def add_message(self, topic: str, body: bytes) -> None:
+        """A companion plugin message: sent as it is, never merged with another."""
+        self._messages += 1
+        key = (PLUGIN_WEBHOOK_ID, self._messages)
+        self._actions[key] = Action(PLUGIN_WEBHOOK_ID, topic, self._messages, body)
 
     def take_all(self) -> list[Action]:
         actions = list(self._actions.values())
@@ -169,6 +185,8 @@ class Deliverer:
                 await self.run_queue()
 
     async def _deliver(self, action: Action) -> Json | None:
+        if action.body is not None:
+            return await self._deliver_message(action, action.body)
         record = self.state.webhook_record(action.webhook_id)
         if record is None or record["status"] != "active":
             return None  # deleted, paused or disabled: the event is lost
@@ -189,6 +207,25 @@ class Deliverer:
             record, action.topic, action.resource_id, body, headers, "delivery"
         )
         self.state.delivery_done(record["id"], entry, success=entry["success"])
+        return entry
+
+    async def _deliver_message(self, action: Action, body: bytes) -> Json | None:
+        """Send a companion plugin message to the paired hub; dropped while unpaired."""
+        pairing = self.state.companion_pairing()
+        if pairing is None:
+            return None
+        record = {"id": PLUGIN_WEBHOOK_ID, "delivery_url": pairing["hub_url"]}
+        headers = {
+            "User-Agent": self.user_agent,
+            "Content-Type": "application/json",
+            "X-WC-Webhook-Source": f"{self.state.url}/",
+            "X-WC-Webhook-Topic": action.topic,
+            "X-WC-Webhook-Signature": sign(pairing["secret"], body),
+            "X-WC-Webhook-Delivery-ID": uuid.uuid4().hex,
+            "X-Connect-Hub-Plugin": PLUGIN_VERSION,
+        }
+        entry = await self._post(record, action.topic, None, body, headers, "plugin")
+        self.state.log_ping(entry)
         return entry
 
     async def _post(
