@@ -3,6 +3,7 @@ connector verifies and parses them. Picking delay, reservations, restocks, cance
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -16,13 +17,14 @@ import httpx
 import pytest
 from connect_hub.canonical import Shipment, Stock
 from connect_hub.contracts import Integration, RawEvent, Verdict, WebhookRequest
+from connect_hub.local_server import bind
+from connect_hub.local_server import serving as serving_on
 from connect_hub_efulfillment import hooks
 from connect_hub_efulfillment.manifest import MANIFEST
 from connect_hub_efulfillment.simulator import (
     RunningSimulator,
     WarehouseState,
     running_simulator,
-    serving,
 )
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -33,6 +35,14 @@ KEY = "sim-key-3c9e"
 SECRET = "whsec-test-77f1"
 RETRY_DELAYS = (0.05, 0.05, 0.05)
 ORDER = {"reference": "shop-1", "lines": [{"sku": "MUG-1", "quantity": 2, "name": "Mug"}]}
+
+
+@contextlib.contextmanager
+def serving(app, *, name: str):
+    """Serve ``app`` on a free local port for the block; yields its URL."""
+    sock, url = bind("127.0.0.1", 0, name)
+    with serving_on(app, sock, name=name):
+        yield url
 
 
 @dataclass

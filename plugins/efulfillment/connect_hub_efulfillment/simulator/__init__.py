@@ -5,7 +5,6 @@ from connect_hub_efulfillment.simulator.server import (
     RunningSimulator,
     run_simulator,
     running_simulator,
-    serving,
 )
 from connect_hub_efulfillment.simulator.state import Fault, WarehouseState
 from connect_hub_efulfillment.simulator.webhooks import sign
@@ -17,6 +16,5 @@ __all__ = [
     "create_app",
     "run_simulator",
     "running_simulator",
-    "serving",
     "sign",
 ]

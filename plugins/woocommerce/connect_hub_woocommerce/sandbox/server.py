@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import uvicorn
+from connect_hub.local_server import bind, serving
 
 from connect_hub_woocommerce.sandbox.app import create_app
 from connect_hub_woocommerce.sandbox.state import ApiKey, ShopState
 
-START_TIMEOUT = 10.0
 DEMO_KEY = ApiKey("ck_demo", "cs_demo")
 
 
@@ -106,21 +103,7 @@ def running_sandbox(
     ``SANDBOX_PAIRING_CODE``) and its control routes. On exit the server stops and the thread
     is joined.
     """
-    # proto must be IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted connections only then,
-    # and without it every keep-alive answer waits ~40 ms for a delayed ACK.
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise RuntimeError(
-            f"the WooCommerce sandbox cannot listen on {host}:{port}: {exc}"
-        ) from exc
-    bound_port = sock.getsockname()[1]
-    netloc = f"[{host}]" if family == socket.AF_INET6 else host
-    url = f"http://{netloc}:{bound_port}"
+    sock, url = bind(host, port, "WooCommerce sandbox")
     state = _state(url, keys, version, custom_statuses, shipment_tracking, companion_plugin)
     if seed:
         state.seed()
@@ -130,42 +113,6 @@ def running_sandbox(
         queue_interval=queue_interval,
         delivery_timeout=delivery_timeout,
     )
-    config = uvicorn.Config(
-        app,
-        log_level="warning",
-        access_log=False,
-        lifespan="on",
-        loop="asyncio",
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name=f"woocommerce-sandbox-{bound_port}"
-    )
-    thread.daemon = True
-    thread.start()
-    try:
-        _wait_until_serving(server, thread, host, bound_port)
+    with serving(app, sock, name="WooCommerce sandbox", lifespan="on"):
         first = next(iter(state.keys.values()))
         yield RunningSandbox(url, state, first.consumer_key, first.consumer_secret)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=START_TIMEOUT)
-        sock.close()
-
-
-def _wait_until_serving(
-    server: uvicorn.Server, thread: threading.Thread, host: str, port: int
-) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if not thread.is_alive():
-            raise RuntimeError(f"the WooCommerce sandbox on port {port} stopped while starting")
-        if server.started:
-            try:
-                socket.create_connection((host, port), timeout=0.5).close()
-                return
-            except OSError:
-                pass
-        time.sleep(0.01)
-    raise RuntimeError(f"the WooCommerce sandbox on port {port} did not start in {START_TIMEOUT}s")
