@@ -165,3 +165,35 @@ def test_an_unmappable_order_is_kept_failed_with_its_reason_and_can_be_replayed(
     again = wait_for(lambda: [e for e in hub.events() if e["state"] == "failed" and e["attempts"] == 1 and e["processed_at"] != failed[0]["processed_at"]], what="the replayed event")
     assert again[0]["id"] == failed[0]["id"]
     assert warehouse.orders() == []
+
+
+def test_concurrent_webhooks_are_each_stored_under_the_id_they_were_answered_with(make_hub) -> None:
+    import asyncio
+    import json
+
+    from connect_hub.store.models import Event
+    from connect_hub_woocommerce.webhooks import sign
+
+    hub = make_hub()
+    bodies = [order_body(id=1000 + n, number=str(1000 + n)) for n in range(60)]
+
+    async def post_all() -> list[httpx.Response]:
+        async with httpx.AsyncClient() as client:
+            return await asyncio.gather(*(
+                client.post(f"{hub.url}/webhooks/shop", content=body, headers={
+                    "content-type": "application/json", "x-wc-webhook-topic": "order.updated",
+                    "x-wc-webhook-signature": sign("verify-secret-123", body),
+                }) for body in bodies
+            ))
+
+    responses = asyncio.run(post_all())
+    assert [r.status_code for r in responses] == [202] * len(bodies)
+    ids = [r.json()["event"] for r in responses]
+    assert len(set(ids)) == len(ids)
+
+    async def stored() -> dict[int, int]:
+        rows = await Event.filter(id__in=ids).values("id", "body")
+        return {row["id"]: json.loads(bytes(row["body"]))["id"] for row in rows}
+
+    by_id = hub.runtime.run(stored())
+    assert [by_id[i] for i in ids] == [1000 + n for n in range(60)]
