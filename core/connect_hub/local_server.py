@@ -1,4 +1,4 @@
-"""Serving an ASGI app on this machine in a background thread: the shipped simulators use it.
+"""What the shipped simulators share: serving an ASGI app in a background thread, and faults.
 
 The socket is bound first, so its URL is known before the app is built (a shop's links and
 webhook source carry it) and no other process can take the port in between.
@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Literal
+from typing import Literal, Protocol, TypeVar
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -72,3 +72,41 @@ def _wait_until_serving(server: uvicorn.Server, thread: threading.Thread, host: 
                 pass
         time.sleep(0.01)
     raise RuntimeError(f"the {name} on port {port} did not start in {START_TIMEOUT}s")
+
+
+class QueuedFault(Protocol):
+    count: int
+    """How many more matching requests it applies to; -1 until the queue is cleared."""
+
+    def matches(self, method: str, path: str) -> bool: ...
+
+
+F = TypeVar("F", bound=QueuedFault)
+
+
+class FaultQueue(list[F]):
+    """Misbehaviours queued for a simulator's next requests, safe to use from any thread."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+
+    def add(self, fault: F) -> None:
+        with self._lock:
+            self.append(fault)
+
+    def clear(self) -> None:
+        with self._lock:
+            super().clear()
+
+    def take(self, method: str, path: str) -> F | None:
+        """The first queued fault matching the request, counted down (dropped at zero)."""
+        with self._lock:
+            for fault in self:
+                if fault.matches(method, path):
+                    if fault.count > 0:
+                        fault.count -= 1
+                        if fault.count == 0:
+                            self.remove(fault)
+                    return fault
+        return None

@@ -36,7 +36,7 @@ def create_app(api_key: str, state: WarehouseState | None = None) -> Starlette:
         """Wrap an API endpoint: queued faults, key check, refusals as JSON, request log."""
 
         async def endpoint(request: Request) -> Response:
-            fault = warehouse.take_fault(request.method, request.url.path)
+            fault = warehouse.faults.take(request.method, request.url.path)
             response = await answer(request, fault)
             warehouse.log(request.method, request.url.path, request.url.query, response.status_code)
             return response
@@ -154,12 +154,12 @@ async def add_fault(request: Request, state: WarehouseState) -> Response:
         raise SimulatorError(
             422, "invalid_fault", f"a fault is an object with keys {sorted(known)}"
         )
-    state.add_fault(Fault(**body))
+    state.faults.add(Fault(**body))
     return JSONResponse({"queued": len(state.faults)}, status_code=201)
 
 
 async def clear_faults(request: Request, state: WarehouseState) -> Response:
-    state.clear_faults()
+    state.faults.clear()
     return Response(status_code=204)
 
 

@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from connect_hub.local_server import FaultQueue
+
 from connect_hub_efulfillment.simulator.background import BackgroundLoop
 from connect_hub_efulfillment.simulator.webhooks import (
     DEFAULT_RETRY_DELAYS,
@@ -119,7 +121,7 @@ class WarehouseState:
         self.reserved: dict[str, int] = {}
         """Reserved per SKU by received orders."""
         self.stock_changed_at: dict[str, str] = {}
-        self.faults: list[Fault] = []
+        self.faults: FaultQueue[Fault] = FaultQueue()
         self.requests: deque[LoggedRequest] = deque(maxlen=10_000)
         self.create_requests: dict[str, int] = {}
         self.ship_after = 0.0
@@ -332,27 +334,7 @@ class WarehouseState:
         for event, body in events:
             self.webhooks.emit(event, body)
 
-    # --- faults and log -------------------------------------------------------------------
-
-    def add_fault(self, fault: Fault) -> None:
-        with self._lock:
-            self.faults.append(fault)
-
-    def clear_faults(self) -> None:
-        with self._lock:
-            self.faults.clear()
-
-    def take_fault(self, method: str, path: str) -> Fault | None:
-        """The first queued fault matching the request, counted down (dropped at zero)."""
-        with self._lock:
-            for fault in self.faults:
-                if fault.matches(method, path):
-                    if fault.count > 0:
-                        fault.count -= 1
-                        if fault.count == 0:
-                            self.faults.remove(fault)
-                    return fault
-        return None
+    # --- log -------------------------------------------------------------------
 
     def log(self, method: str, path: str, query: str, status: int) -> None:
         entry = LoggedRequest(method, path, query, status, _now())

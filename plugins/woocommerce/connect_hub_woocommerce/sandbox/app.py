@@ -114,7 +114,7 @@ def create_app(
         """Wrap a REST endpoint: faults, authentication, anonymous permission, errors as JSON."""
 
         async def endpoint(request: Request) -> Response:
-            fault = state.take_fault(request.method, request.url.path)
+            fault = state.faults.take(request.method, request.url.path)
             if fault is not None:
                 if fault.delay:
                     await asyncio.sleep(fault.delay)
@@ -717,10 +717,10 @@ async def sandbox_add_fault(request: Request, shop: Shop) -> Response:
     known = {f.name for f in fields(Fault)}
     if set(body) - known:
         raise ShopError(422, "invalid_fault", f"a fault is an object with keys {sorted(known)}")
-    shop.state.add_fault(Fault(**body))
+    shop.state.faults.add(Fault(**body))
     return wc_json(shop.state, {"queued": len(shop.state.faults)}, 201)
 
 
 async def sandbox_clear_faults(request: Request, shop: Shop) -> Response:
-    shop.state.clear_faults()
+    shop.state.faults.clear()
     return Response(status_code=204)

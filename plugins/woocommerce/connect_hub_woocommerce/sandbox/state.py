@@ -24,6 +24,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from connect_hub.local_server import FaultQueue
+
 from connect_hub_woocommerce.sandbox import shapes
 from connect_hub_woocommerce.sandbox.webhooks import (
     PLUGIN_VERSION,
@@ -197,7 +199,7 @@ class ShopState:
     checkouts: dict[str, Json] = field(default_factory=dict)
     companion: Json | None = None
     """The companion plugin's pairing: ``{"hub_url", "secret"}`` (an option: reset keeps it)."""
-    faults: list[Fault] = field(default_factory=list)
+    faults: FaultQueue[Fault] = field(default_factory=FaultQueue)
     deliveries: list[Json] = field(default_factory=list)
     pending: PendingQueue = field(default_factory=PendingQueue)
     nonces: dict[str, dict[str, datetime]] = field(default_factory=dict)
@@ -243,28 +245,6 @@ class ShopState:
                 return False
             used[nonce] = now
             return True
-
-    # --- faults ---------------------------------------------------------------------------
-
-    def add_fault(self, fault: Fault) -> None:
-        with self._lock:
-            self.faults.append(fault)
-
-    def clear_faults(self) -> None:
-        with self._lock:
-            self.faults.clear()
-
-    def take_fault(self, method: str, path: str) -> Fault | None:
-        """The first queued fault matching the request, counted down (dropped at zero)."""
-        with self._lock:
-            for fault in self.faults:
-                if fault.matches(method, path):
-                    if fault.count > 0:
-                        fault.count -= 1
-                        if fault.count == 0:
-                            self.faults.remove(fault)
-                    return fault
-        return None
 
     # --- events ---------------------------------------------------------------------------
 
