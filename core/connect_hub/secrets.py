@@ -10,6 +10,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from typing import TYPE_CHECKING
+
+from connect_hub.errors import ConfigError
+
+if TYPE_CHECKING:
+    from connect_hub.contracts import Integration
 
 
 def derive_secret(secret_key: str, *parts: str) -> str:
@@ -24,6 +30,24 @@ def derive_secret(secret_key: str, *parts: str) -> str:
 def webhook_secret(secret_key: str, account: str, integration: str) -> str:
     """The secret the hub registers for an integration's webhooks."""
     return derive_secret(secret_key, "webhook", account, integration)
+
+
+def webhook_secret_for(integration: Integration) -> str:
+    """The secret that signs an integration's webhooks: its ``webhook_secret`` setting, else the
+    one derived from the hub's secret key (nothing stored, nothing to leak).
+
+    An empty setting counts as absent. Raises ConfigError when neither is available.
+    """
+    configured = integration.settings.get("webhook_secret")
+    if configured:
+        return str(configured)
+    if not integration.secret_key:
+        raise ConfigError(
+            f"integration {integration.name!r} has no webhook_secret setting and the hub's "
+            "secret key (CONNECT_HUB_SECRET_KEY) is not set: set one of them",
+            path=f"integrations.{integration.name}.settings.webhook_secret",
+        )
+    return webhook_secret(integration.secret_key, integration.account, integration.name)
 
 
 def redact(text: str, *secrets: str) -> str:

@@ -25,7 +25,7 @@ from connect_hub.contracts import (
 )
 from connect_hub.errors import ConfigError, ExportError, MappingError
 from connect_hub.manifest import DataType
-from connect_hub.secrets import webhook_secret
+from connect_hub.secrets import webhook_secret_for
 
 from connect_hub_efulfillment.client import WarehouseClient
 from connect_hub_efulfillment.mapping import (
@@ -85,23 +85,6 @@ def verify_request(
             "secret key)",
         )
     return verify(secret, headers, body)
-
-
-def webhook_secret_for(integration: Integration) -> str:
-    """The ``webhook_secret`` setting, else the secret derived from the hub's secret key.
-
-    An empty setting counts as absent. Raises ConfigError when neither is available.
-    """
-    configured = integration.settings.get("webhook_secret")
-    if configured:
-        return str(configured)
-    if not integration.secret_key:
-        raise ConfigError(
-            f"integration {integration.name!r} has no webhook_secret setting and the hub's "
-            "secret key (CONNECT_HUB_SECRET_KEY) is not set: set one of them",
-            path=f"integrations.{integration.name}.settings.webhook_secret",
-        )
-    return webhook_secret(integration.secret_key, integration.account, integration.name)
 
 
 # --- Parse ---------------------------------------------------------------------------------

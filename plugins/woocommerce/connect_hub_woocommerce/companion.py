@@ -11,11 +11,11 @@ from collections.abc import Callable
 
 from connect_hub.contracts import Check, Integration
 from connect_hub.errors import HubError
+from connect_hub.secrets import webhook_secret_for
 
 from connect_hub_woocommerce.client import WooApiError, WooClient
 from connect_hub_woocommerce.resources import setting
 from connect_hub_woocommerce.watchdog import delivery_url
-from connect_hub_woocommerce.webhooks import webhook_secret_for
 
 STATUS_TTL = 300.0
 """Seconds an answer of the plugin's status route is trusted (installing it takes effect then)."""

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 
 from connect_hub.contracts import Integration, Notice
 from connect_hub.errors import ConfigError, HubError, TransientError
+from connect_hub.secrets import webhook_secret_for
 
 from connect_hub_woocommerce.client import Json, WooClient
 from connect_hub_woocommerce.resources import describe
-from connect_hub_woocommerce.webhooks import webhook_secret_for
 
 TOPICS = (
     "order.created",

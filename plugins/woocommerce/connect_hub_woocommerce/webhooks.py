@@ -19,7 +19,6 @@ from typing import Any
 
 from connect_hub.contracts import Incoming, Integration, RawEvent, Verdict, WebhookVerdict
 from connect_hub.errors import ConfigError, MappingError
-from connect_hub.secrets import webhook_secret
 
 from connect_hub_woocommerce.mapping import (
     checkout_from_plugin,
@@ -92,23 +91,6 @@ def verify(secret: str, headers: Mapping[str, str], body: bytes) -> WebhookVerdi
     if not topic:
         return WebhookVerdict(Verdict.REJECT, reason="the X-WC-Webhook-Topic header is missing")
     return WebhookVerdict(Verdict.ACCEPT, topic=topic)
-
-
-def webhook_secret_for(integration: Integration) -> str:
-    """The integration's webhook secret: the ``webhook_secret`` setting, else the derived one.
-
-    An empty setting counts as absent. Raises ConfigError when neither is available.
-    """
-    configured = integration.settings.get("webhook_secret")
-    if configured:
-        return str(configured)
-    if not integration.secret_key:
-        raise ConfigError(
-            f"integration {integration.name!r} has no webhook_secret setting and the hub's "
-            "secret key (CONNECT_HUB_SECRET_KEY) is not set: set one of them",
-            path=f"integrations.{integration.name}.settings.webhook_secret",
-        )
-    return webhook_secret(integration.secret_key, integration.account, integration.name)
 
 
 # --- Parse ------------------------------------------------------------------------------------
