@@ -19,6 +19,7 @@ from connect_hub.contracts import (
 )
 from connect_hub.errors import PermanentError
 from connect_hub.manifest import DataType, Manifest
+from connect_hub.secrets import webhook_secret_for
 
 from connect_hub_woocommerce import companion, exports, onboarding, polling, watchdog, webhooks
 from connect_hub_woocommerce.manifest import MANIFEST
@@ -57,7 +58,7 @@ async def hub_onboard_check(integration: Integration) -> list[Check]:
 @hookimpl
 def hub_webhook_verify(integration: Integration, request: WebhookRequest) -> WebhookVerdict:
     """Verify a WooCommerce webhook request against the integration's webhook secret."""
-    return webhooks.verify(webhooks.webhook_secret_for(integration), request.headers, request.body)
+    return webhooks.verify(webhook_secret_for(integration), request.headers, request.body)
 
 
 @hookimpl

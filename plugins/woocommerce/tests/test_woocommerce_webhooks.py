@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from connect_hub.contracts import Verdict
 from connect_hub.errors import ConfigError
-from connect_hub.secrets import webhook_secret
-from connect_hub_woocommerce.webhooks import sign, signing_key, verify, webhook_secret_for
+from connect_hub.secrets import webhook_secret, webhook_secret_for
+from connect_hub_woocommerce.webhooks import sign, signing_key, verify
 
 SECRET = "verify-secret-123"
 RECEIVED = Path(__file__).parent / "samples" / "received"
