@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from abc import abstractmethod
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -29,9 +30,9 @@ class Canonical(BaseModel):
 
     modified_at: datetime | None = None
 
+    @abstractmethod
     def match_key(self) -> str:
         """The key that links this object to its master record across connectors."""
-        raise NotImplementedError
 
     def content(self) -> dict[str, Any]:
         """The JSON-ready content that the hash covers."""

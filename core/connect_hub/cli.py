@@ -52,11 +52,14 @@ def _account(config: Path) -> Any:
     return build_account(load_config(config), Plugins.load())
 
 
-def _runtime(config: Path, *, migrate: bool = False) -> Any:
-    from connect_hub.config import load_config
+def _runtime(config: Any, *, migrate: bool | None = None) -> Any:
+    """A Runtime for an account file (or an already loaded AccountConfig). ``migrate`` defaults
+    to the embedded mode, which applies migrations by itself."""
+    from connect_hub.config import AccountConfig, load_config
     from connect_hub.runtime import Runtime
 
-    return Runtime(load_config(config), migrate=migrate)
+    cfg = config if isinstance(config, AccountConfig) else load_config(config)
+    return Runtime(cfg, migrate=cfg.broker == "memory://" if migrate is None else migrate)
 
 
 @app.command("check-config")
@@ -143,7 +146,7 @@ def serve(
         except (HubError, RuntimeError, OSError) as exc:
             _fail(str(exc))
         return
-    runtime = _guard(lambda: _runtime(config, migrate=embedded))
+    runtime = _guard(lambda: _runtime(cfg))
     process = HubProcess(runtime, service=True, workers=embedded if workers is None else workers, scheduler=embedded or bool(workers))
     process.start()
     _announce(process)
@@ -211,7 +214,7 @@ def worker(
     from connect_hub.embedded import HubProcess
 
     _logging()
-    runtime = _guard(lambda: _runtime(config))
+    runtime = _guard(lambda: _runtime(config, migrate=False))
     if runtime.config.broker == "memory://":
         _fail(f"{config}: broker: a separate worker needs a shared broker (redis://...); 'serve' runs workers in embedded mode")
     process = HubProcess(runtime, service=False, workers=True, scheduler=True)
@@ -248,7 +251,7 @@ def import_(
         kind = DataType(data_type)
     except ValueError:
         _fail(f"unknown data type {data_type!r} (one of: {', '.join(d.value for d in DataType)})")
-    runtime = _guard(lambda: _runtime(config, migrate=_guard(lambda: _load(config)).broker == "memory://"))
+    runtime = _guard(lambda: _runtime(config))
     target = runtime.account.integration(integration)
     if target is None or not runtime.plugins.implements(target.connector, "hub_poll"):
         _fail(f"{config}: integrations: {integration!r} is no integration that can be polled")
@@ -290,15 +293,9 @@ def import_(
     console.print(f"{count} {data_type} fetched from {integration}; {failed} failed (see connect-hub status)")
 
 
-def _load(config: Path) -> Any:
-    from connect_hub.config import load_config
-
-    return load_config(config)
-
-
 def _with_store(config: Path, work: Callable[[Any], Any]) -> Any:
     """Open the store on a runtime's loop, run ``work(runtime)`` (a coroutine function), close."""
-    runtime = _guard(lambda: _runtime(config))
+    runtime = _guard(lambda: _runtime(config, migrate=False))
     runtime.start()
     try:
         return runtime.run(work(runtime))

@@ -182,10 +182,10 @@ async def _merge_once(
         link = await Link.filter(
             account=account.name, integration=source, data_type=data_type, external_id=item.external_id
         ).using_db(conn).first()
-        if isinstance(obj, Order):
-            await _link_order_lines(account, obj, conn)
         changed = False
         if record is None:
+            if isinstance(obj, Order):
+                await _link_order_lines(account, obj, conn)
             record = await Record.create(
                 account=account.name, data_type=data_type, key=key, version=1, hash=new_hash,
                 data=obj.model_dump(mode="json"), source=source, source_modified_at=obj.modified_at,
@@ -195,6 +195,8 @@ async def _merge_once(
         elif _is_older(obj, record):
             log.info("ignored an older %s %s from %s (no going back)", data_type, key, source)
         elif new_hash != record.hash:
+            if isinstance(obj, Order):  # only a version that is written needs its lines linked
+                await _link_order_lines(account, obj, conn)
             record.version += 1
             record.hash = new_hash
             record.data = obj.model_dump(mode="json")
