@@ -37,8 +37,9 @@ ENV = {
     "TEST_WAREHOUSE_KEY": WAREHOUSE_KEY,
     "TEST_PAIRING_CODE": SANDBOX_PAIRING_CODE,
 }
-PG_URL = "postgres://postgres@127.0.0.1:5432/test"
-REDIS_URL = "redis://127.0.0.1:6379/0"
+PG_URL = os.environ.get("CONNECT_HUB_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/test")
+"""The PostgreSQL the tests use; override to give a second checkout a database of its own."""
+REDIS_URL = os.environ.get("CONNECT_HUB_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 
 def account_yaml(*, account: str, store: str, broker: str = "memory://", warehouse_url: str, extra: str = "") -> str:
