@@ -1,12 +1,14 @@
 # The two set-up commands of the README: `make run` (the hub, embedded) and `make test` (the suite).
-# Both create .venv and install the project into it on first use; `make test` also installs PHP
-# and PHPUnit from Debian's packages when they are missing (for the companion WordPress plugin).
+# Both create .venv and install the project into it on first use; `make test` also installs from
+# Debian's packages what a fresh machine lacks: PHP and PHPUnit (for the companion WordPress
+# plugin) and chromium with its chromedriver (the browser tests of the console).
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
+SYSTEM_PACKAGES = php-cli phpunit php-xml php-mbstring chromium chromium-driver
 PHP_SOURCES = plugins/woocommerce/wordpress-plugin plugins/woocommerce/tests/php
 
-.PHONY: run test test-php test-python bench serve demo
+.PHONY: run test test-php test-python system-packages bench serve demo
 
 $(BIN)/connect-hub: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,12 +20,15 @@ run: $(BIN)/connect-hub
 
 test: test-php test-python
 
-test-python: $(BIN)/connect-hub
+test-python: $(BIN)/connect-hub system-packages
 	$(BIN)/python -m pytest
 
-test-php:
+system-packages:
 	@command -v php >/dev/null && command -v phpunit >/dev/null \
-	  || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq php-cli phpunit php-xml php-mbstring)
+	  && test -x /usr/bin/chromium && test -x /usr/bin/chromedriver \
+	  || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES))
+
+test-php: system-packages
 	find $(PHP_SOURCES) -name '*.php' -print0 | xargs -0 -n1 php -l >/dev/null
 	phpunit -c plugins/woocommerce/tests/php/phpunit.xml
 

@@ -24,6 +24,7 @@ from connect_hub.account import Account
 from connect_hub.canonical import CHECKOUT_STATUS_RANK, Checkout, CheckoutStatus, Order, load
 from connect_hub.contracts import Integration
 from connect_hub.manifest import DataType
+from connect_hub.pipeline import ledger
 from connect_hub.pipeline.decisions import Pending, run_effects
 from connect_hub.pipeline.routing import plan_deliveries
 from connect_hub.store.models import Record
@@ -121,6 +122,7 @@ async def _abandon(account: Account, record_id: int, cutoff: datetime) -> list[i
         record.data = checkout.model_dump(mode="json")
         record.status = str(CheckoutStatus.ABANDONED)
         await record.save(using_db=conn, update_fields=["version", "hash", "data", "status", "updated_at"])
+        await ledger.note(account.name, record, ledger.UPDATED, integration=ledger.HUB, content_hash=record.hash, written=True, connection=conn)
         log.info("checkout %s of %s abandoned", record.key, record.source)
         ids = await plan_deliveries(account, record, checkout, record.source, None, conn, pending)
     await run_effects(account, pending)

@@ -17,6 +17,7 @@ from connect_hub.canonical import Canonical, Checkout, Order, Product, Shipment,
 from connect_hub.contracts import Incoming, RawEvent, RuleContext
 from connect_hub.errors import MappingError
 from connect_hub.manifest import DataType
+from connect_hub.pipeline import ledger
 from connect_hub.pipeline.checkouts import completed_by, merge_forward
 from connect_hub.pipeline.decisions import Pending, record_decision, run_effects
 from connect_hub.pipeline.routing import plan_deliveries
@@ -182,7 +183,8 @@ async def _merge_once(
         link = await Link.filter(
             account=account.name, integration=source, data_type=data_type, external_id=item.external_id
         ).using_db(conn).first()
-        changed = False
+        changed = older = False
+        created = record is None
         if record is None:
             if isinstance(obj, Order):
                 await _link_order_lines(account, obj, conn)
@@ -193,6 +195,7 @@ async def _merge_once(
             )
             changed = True
         elif _is_older(obj, record):
+            older = True
             log.info("ignored an older %s %s from %s (no going back)", data_type, key, source)
         elif new_hash != record.hash:
             if isinstance(obj, Order):  # only a version that is written needs its lines linked
@@ -206,6 +209,11 @@ async def _merge_once(
             await record.save(using_db=conn)
             changed = True
         echo = link is not None and link.last_export_hash == new_hash
+        outcome = ledger.outcome(changed=changed, created=created, older=older, echo=echo)
+        await ledger.note(
+            account.name, record, outcome, integration=source, content_hash=new_hash, written=changed,
+            event_id=event_id, external_id=item.external_id, connection=conn,
+        )
         if link is None:
             link = await Link.create(
                 account=account.name, integration=source, data_type=data_type, external_id=item.external_id,
@@ -254,5 +262,9 @@ async def _link_order_lines(account: Account, order: Order, conn: object) -> Non
                 account=account.name, data_type="products", key=product.match_key(), version=1,
                 hash=product.content_hash(), data=product.model_dump(mode="json"), source=order.source,
                 using_db=conn,
+            )
+            await ledger.note(
+                account.name, record, ledger.CREATED, integration=order.source, content_hash=record.hash,
+                written=True, connection=conn,
             )
         line.product_record_id = record.id

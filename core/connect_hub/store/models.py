@@ -45,6 +45,32 @@ class Record(Model):
         indexes = (("account", "data_type", "status", "source_modified_at"),)
 
 
+class LedgerEntry(Model):
+    """One line of a record's ledger: an import (or the hub itself) touched the record.
+
+    ``outcome`` says what became of it: ``created`` or ``updated`` (a version was written, and
+    ``data`` keeps that version as written), ``unchanged`` (the same content again), ``older``
+    (an older version, ignored: no going back) or ``echo`` (the hub's own write coming back).
+    The console reads a record's history and the diffs between its versions from here.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    account = fields.CharField(max_length=100)
+    record = fields.ForeignKeyField("hub.Record", related_name="ledger", on_delete=fields.CASCADE)
+    event = fields.ForeignKeyField("hub.Event", related_name="ledger", null=True, on_delete=fields.SET_NULL)
+    integration = fields.CharField(max_length=100, description="where the change came from, or hub for the hub itself")
+    external_id = fields.CharField(max_length=300, null=True, description="the object's id in that integration")
+    outcome = fields.CharField(max_length=10)
+    version = fields.IntField(description="the record's version after this entry")
+    hash = fields.CharField(max_length=64, description="the content hash of what arrived")
+    data = fields.JSONField(null=True, description="the version written (created and updated only)")
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "hub_ledger_entry"
+        indexes = (("account", "record_id", "id"), ("account", "event_id"))
+
+
 class Link(Model):
     """(integration, data type, external id) -> record, with the last import and export seen."""
 
