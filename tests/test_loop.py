@@ -12,19 +12,18 @@ from __future__ import annotations
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from connect_hub.config import parse_config
-from connect_hub.demo import WAREHOUSE_STOCK, Demo, _tracking_notes, for_world
+from connect_hub.demo import Demo, Snapshot, for_world
 from connect_hub.world import running_world
 from support import ENV, Processes, free_port, loop_yaml, wait_for
 
 pytestmark = pytest.mark.slow
 
 
-def scenario(demo: Demo, warehouse_url: str, *, timeout: float = 60) -> dict[str, Any]:
+def scenario(demo: Demo, warehouse_url: str, *, timeout: float = 60) -> Snapshot:
     """Orders with simple and variable products, a warehouse that fails for a while, a cancel."""
     demo.wait_for_onboarding()
     demo.stock_the_warehouse()
@@ -42,34 +41,36 @@ def scenario(demo: Demo, warehouse_url: str, *, timeout: float = 60) -> dict[str
     return snap
 
 
-def assert_loop_closed(demo: Demo, snap: dict[str, Any]) -> None:
+def assert_loop_closed(demo: Demo, snap: Snapshot) -> None:
     shipped = [o for o in demo.progress.orders if o not in demo.progress.cancelled]
     for order_id in shipped:
         reference = f"{demo.shop_name}-{order_id}"
-        assert snap["warehouse_orders"][reference]["create_requests"] >= 1
-        assert snap["warehouse_orders"][reference]["status"] == "shipped"
-        order = snap["shop_orders"][order_id]
-        assert order["status"] == "completed", f"order {order_id} is {order['status']}"
-        assert len(_tracking_notes(order)) == 1, order["notes"]
-    references = [o["reference"] for o in snap["warehouse_orders"].values()]
+        assert snap.warehouse_orders[reference].extra["create_requests"] >= 1
+        assert snap.warehouse_orders[reference].status == "shipped"
+        order = snap.shop_orders[order_id]
+        assert order.status == "completed", f"order {order_id} is {order.status}"
+        assert len(order.tracking) == 1, order.extra["notes"]
+    references = [o.reference for o in snap.warehouse_orders.values()]
     assert len(references) == len(set(references))  # every order at the warehouse once
     for order_id in demo.progress.cancelled:
-        at_warehouse = snap["warehouse_orders"].get(f"{demo.shop_name}-{order_id}")
-        assert at_warehouse is None or at_warehouse["status"] == "cancelled"
-        assert snap["shop_orders"][order_id]["status"] == "cancelled"
-    for sku in WAREHOUSE_STOCK:
-        assert snap["shop_stock"][sku] == snap["warehouse_stock"][sku], sku
+        at_warehouse = snap.warehouse_orders.get(f"{demo.shop_name}-{order_id}")
+        assert at_warehouse is None or at_warehouse.status == "cancelled"
+        assert snap.shop_orders[order_id].status == "cancelled"
+    assert demo.stock_levels and set(demo.stock_levels) <= set(snap.shop_stock)
+    for sku in demo.stock_levels:
+        assert snap.shop_stock[sku] == snap.warehouse_stock[sku], sku
     assert demo.settled(snap)
-    assert not any(state in ("failed", "dead") for (_, _, state) in snap["deliveries"])
+    assert not any(state in ("failed", "dead") for (_, _, state) in snap.deliveries)
 
 
 def test_the_loop_closes_embedded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for key, value in ENV.items():
         monkeypatch.setenv(key, value)
     text = _world_yaml(tmp_path, store=f"sqlite://{tmp_path}/hub.db", broker="memory://")
-    with running_world(parse_config(text, file="loop.yaml"), ship_after=1.0, queue_interval=0.2) as world:
+    with running_world(parse_config(text, file="loop.yaml"), pace=1.0) as world:
+        assert [type(s).__name__ for s in world.simulators.values()] == ["SandboxShop", "SimulatedWarehouse"]
         demo = for_world(world)
-        snap = scenario(demo, next(iter(world.warehouses.values())).url)
+        snap = scenario(demo, world.simulators["warehouse"].url)
         assert_loop_closed(demo, snap)
 
 
@@ -100,9 +101,11 @@ def api_counts(hub_url: str) -> dict[tuple[str, str, str], int]:
 
 
 def test_the_loop_closes_in_production_shape(tmp_path: Path, postgres: str, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from connect_hub_efulfillment.simulator.role import SimulatedWarehouse
     from connect_hub_efulfillment.simulator.server import running_simulator
     from connect_hub_woocommerce.sandbox.server import running_sandbox
     from connect_hub_woocommerce.sandbox.state import ApiKey
+    from connect_hub_woocommerce.simulator import SandboxShop
 
     for key, value in ENV.items():
         monkeypatch.setenv(key, value)
@@ -124,7 +127,7 @@ def test_the_loop_closes_in_production_shape(tmp_path: Path, postgres: str, redi
         hub_url = f"http://127.0.0.1:{port}"
         try:
             wait_for(lambda: _ready(hub_url), timeout=30, what="the service")
-            demo = Demo(("shop", shop), ("warehouse", warehouse), lambda: api_counts(hub_url))
+            demo = Demo(("shop", SandboxShop("shop", shop)), ("warehouse", SimulatedWarehouse(warehouse)), lambda: api_counts(hub_url))
             snap = scenario(demo, warehouse.url, timeout=90)
             assert_loop_closed(demo, snap)
         except AssertionError:

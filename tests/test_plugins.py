@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import inspect
-from importlib.metadata import EntryPoint
+from importlib.metadata import EntryPoint, entry_points
 
 import pytest
 from connect_hub import hookimpl, hookspecs
+from connect_hub.account import build_account
+from connect_hub.config import parse_config
 from connect_hub.contracts import ExportRequest, ExportResult, Integration, WebhookRequest
-from connect_hub.errors import PluginError
+from connect_hub.errors import ConfigError, PluginError
 from connect_hub.manifest import DataType, Direction, Flow, Manifest
 from connect_hub.plugins import Plugins, get_plugin_manager
+from support import ENV, account_yaml
+
+GOOD = account_yaml(account="acme", store="sqlite://var/x.db", warehouse_url="http://127.0.0.1:9")
 
 
 class EchoConnector:
@@ -57,13 +62,51 @@ async def test_each_hook_call_reaches_only_the_integrations_connector() -> None:
     assert beta.verified == ["b1"] and alpha.verified == []
 
 
-def test_a_plugin_that_fails_to_import_is_a_one_line_error_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+def with_broken_plugin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The installed plugins plus one whose module does not import."""
+    installed = list(entry_points(group="connect_hub.plugins"))
     broken = EntryPoint(name="broken", value="connect_hub_no_such_module.hooks", group="connect_hub.plugins")
-    monkeypatch.setattr("connect_hub.plugins.entry_points", lambda group: [broken])
-    with pytest.raises(PluginError) as caught:
-        get_plugin_manager()
-    assert str(caught.value).startswith("plugin 'broken' (connect_hub_no_such_module.hooks) failed to load: ModuleNotFoundError")
-    assert "\n" not in str(caught.value)
+    monkeypatch.setattr("connect_hub.plugins.entry_points", lambda group: [broken, *installed])
+
+
+def test_a_plugin_that_fails_to_import_is_left_out_and_named_in_one_warning(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    with_broken_plugin(monkeypatch)
+    plugins = Plugins.load()
+    assert {"woocommerce", "efulfillment"} <= set(plugins.manifests)
+    problem = plugins.unavailable.broken["broken"]
+    assert problem.startswith("plugin 'broken' (connect_hub_no_such_module.hooks) failed to load: ModuleNotFoundError")
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [f"{problem}; accounts that use it cannot run"]
+    assert "\n" not in warnings[0]
+
+
+def test_an_account_that_does_not_use_a_broken_plugin_still_builds(monkeypatch: pytest.MonkeyPatch) -> None:
+    with_broken_plugin(monkeypatch)
+    account = build_account(parse_config(GOOD, file="acme.yaml", environ=ENV), Plugins.load())
+    assert set(account.integrations) == {"shop", "warehouse"}
+
+
+def test_an_account_that_uses_a_broken_plugin_is_told_why_it_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    with_broken_plugin(monkeypatch)
+    text = GOOD.replace("connector: efulfillment", "connector: broken")
+    with pytest.raises(ConfigError) as caught:
+        build_account(parse_config(text, file="acme.yaml", environ=ENV), Plugins.load())
+    assert str(caught.value).startswith(
+        "acme.yaml: integrations.warehouse.connector: connector 'broken' is unavailable: "
+        "plugin 'broken' (connect_hub_no_such_module.hooks) failed to load: ModuleNotFoundError"
+    )
+
+
+def test_a_plugin_whose_manifest_raises_is_left_out_and_the_others_load() -> None:
+    class Faulty:
+        @hookimpl
+        def hub_connector_manifest(self):
+            raise KeyError("url")
+
+    plugins = Plugins.load(extra=[("faulty", Faulty())])
+    assert plugins.unavailable.broken["faulty"] == "plugin 'faulty' is broken: hub_connector_manifest raised KeyError: 'url'"
+    assert {"woocommerce", "efulfillment"} <= set(plugins.manifests)
+    assert not plugins.pm.has_plugin("faulty")
 
 
 def test_a_plugin_implementing_an_unknown_hook_is_refused() -> None:
@@ -76,14 +119,22 @@ def test_a_plugin_implementing_an_unknown_hook_is_refused() -> None:
         get_plugin_manager(extra=[("typo", Typo())], load_entry_points=False)
 
 
-def test_two_plugins_declaring_one_connector_are_refused() -> None:
-    with pytest.raises(PluginError, match="already declares"):
-        Plugins.load(extra=[("one", EchoConnector("same")), ("two", EchoConnector("same"))])
+def test_the_second_plugin_declaring_a_connector_is_left_out() -> None:
+    plugins = Plugins.load(extra=[("one", EchoConnector("same")), ("two", EchoConnector("same"))])
+    assert plugins.unavailable.broken["two"] == "plugin 'two' declares connector 'same', which plugin 'one' already declares"
+    assert plugins._connector_plugin["same"] == "one"
 
 
-def test_a_blocked_plugin_is_not_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_blocked_plugin_is_not_loaded_and_named_as_blocked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONNECT_HUB_BLOCK_PLUGINS", "efulfillment")
-    assert "efulfillment" not in Plugins.load().manifests
+    plugins = Plugins.load()
+    assert "efulfillment" not in plugins.manifests
+    with pytest.raises(ConfigError) as caught:
+        build_account(parse_config(GOOD, file="acme.yaml", environ=ENV), plugins)
+    assert str(caught.value) == (
+        "acme.yaml: integrations.warehouse.connector: connector 'efulfillment' is blocked: "
+        "plugin 'efulfillment' is listed in CONNECT_HUB_BLOCK_PLUGINS"
+    )
 
 
 @pytest.mark.parametrize("name", hookspecs._all_specs())

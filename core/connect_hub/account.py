@@ -77,8 +77,7 @@ def build_account(config: AccountConfig, plugins: Plugins) -> Account:
             continue
         path = f"integrations.{name}"
         if not plugins.has(spec.connector):
-            known = ", ".join(sorted(plugins.manifests)) or "none installed"
-            raise config.error(f"{path}.connector", f"unknown connector {spec.connector!r} (known: {known})")
+            raise config.error(f"{path}.connector", _missing_connector(plugins, spec.connector))
         manifest = plugins.manifests[spec.connector]
         if spec.preset is not None and manifest.preset(spec.preset) is None:
             known = ", ".join(p.name for p in manifest.presets) or "none"
@@ -122,6 +121,20 @@ def build_account(config: AccountConfig, plugins: Plugins) -> Account:
         )
     check_rule_scopes(account)
     return account
+
+
+def _missing_connector(plugins: Plugins, connector: str) -> str:
+    """Why no installed plugin declares ``connector``: blocked, broken, or not installed."""
+    reason = plugins.unavailable.explain(connector)
+    if reason is not None:
+        return reason
+    known = ", ".join(sorted(plugins.manifests)) or "none installed"
+    message = f"unknown connector {connector!r} (known: {known})"
+    if plugins.unavailable.broken:
+        message += f"; plugins that failed to load: {', '.join(sorted(plugins.unavailable.broken))}"
+    if plugins.unavailable.blocked:
+        message += f"; blocked plugins: {', '.join(sorted(plugins.unavailable.blocked))}"
+    return message
 
 
 def check_rule_scopes(account: Account) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import sys
@@ -44,12 +45,19 @@ def _logging() -> None:
     logging.getLogger("tortoise").setLevel(logging.WARNING)
 
 
+@functools.cache
+def _plugins() -> Any:
+    """The installed plugins, loaded once per command (a broken one is reported on one line)."""
+    from connect_hub.plugins import Plugins
+
+    return Plugins.load()
+
+
 def _account(config: Path) -> Any:
     from connect_hub.account import build_account
     from connect_hub.config import load_config
-    from connect_hub.plugins import Plugins
 
-    return build_account(load_config(config), Plugins.load())
+    return build_account(load_config(config), _plugins())
 
 
 def _runtime(config: Any, *, migrate: bool | None = None) -> Any:
@@ -59,7 +67,7 @@ def _runtime(config: Any, *, migrate: bool | None = None) -> Any:
     from connect_hub.runtime import Runtime
 
     cfg = config if isinstance(config, AccountConfig) else load_config(config)
-    return Runtime(cfg, migrate=cfg.broker == "memory://" if migrate is None else migrate)
+    return Runtime(cfg, _plugins(), migrate=cfg.broker == "memory://" if migrate is None else migrate)
 
 
 @app.command("check-config")
@@ -120,7 +128,7 @@ def migrate(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
 @app.command()
 def serve(
     config: ConfigOption = Path(DEFAULT_CONFIG),
-    simulators: Annotated[bool, typer.Option(help="also run the shipped WooCommerce sandbox and warehouse simulator on the addresses the account file gives them")] = False,
+    simulators: Annotated[bool, typer.Option(help="also run the simulator of every integration whose connector ships one, on the address the account file gives it")] = False,
     workers: Annotated[bool | None, typer.Option(help="run workers in this process (default: yes with the in-process broker)")] = None,
 ) -> None:
     """Run the hub: the HTTP service, plus workers and scheduler in embedded mode."""
@@ -136,12 +144,9 @@ def serve(
         from connect_hub.world import running_world
 
         try:
-            with running_world(cfg) as world:
+            with running_world(cfg, plugins=_plugins()) as world:
                 _announce(world.hub)
-                for name, shop in world.shops.items():
-                    console.print(f"  WooCommerce sandbox for {name}: {shop.url}")
-                for name, warehouse in world.warehouses.items():
-                    console.print(f"  warehouse simulator for {name}: {warehouse.url}")
+                _announce_simulators(world)
                 world.hub.wait_for_signal()
         except (HubError, RuntimeError, OSError) as exc:
             _fail(str(exc))
@@ -154,6 +159,13 @@ def serve(
         process.wait_for_signal()
     finally:
         process.stop()
+
+
+def _announce_simulators(world: Any) -> None:
+    for name, simulator in world.simulators.items():
+        console.print(f"  {simulator.title} for {name}: {simulator.url}")
+    if not world.simulators:
+        console.print("  (no connector of this account ships a simulator)")
 
 
 def _announce(process: Any) -> None:
@@ -173,13 +185,14 @@ def demo(
 ) -> None:
     """Show the whole loop live: shop orders to the warehouse, shipments and stock back to the shop.
 
-    Runs the embedded hub with the WooCommerce sandbox and the warehouse simulator, on a fresh
-    store in a temporary folder, and ends by itself with a summary (or on Ctrl-C).
+    Runs the embedded hub with the simulators the account's connectors ship (a storefront and a
+    fulfiller among them), on a fresh store in a temporary folder, and ends by itself with a
+    summary (or on Ctrl-C).
     """
     import tempfile
 
     from connect_hub.config import load_config
-    from connect_hub.demo import for_world, summary
+    from connect_hub.demo import NoDemo, for_world, summary
     from connect_hub.world import running_world
 
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
@@ -189,8 +202,9 @@ def demo(
     with tempfile.TemporaryDirectory(prefix="connect-hub-demo-") as folder:
         cfg = cfg.model_copy(update={"store": f"sqlite://{folder}/demo.db"})
         try:
-            with running_world(cfg, ship_after=3.0) as world:
+            with running_world(cfg, pace=3.0, plugins=_plugins()) as world:
                 _announce(world.hub)
+                _announce_simulators(world)
                 show = for_world(world, orders=orders)
                 try:
                     snapshot = show.run(console, timeout=timeout)
@@ -200,6 +214,8 @@ def demo(
                 if serve_after:
                     console.print("the hub, the shop and the warehouse keep running; Ctrl-C to stop")
                     world.hub.wait_for_signal()
+        except NoDemo as exc:
+            _fail(f"{config}: integrations: {exc}")
         except (HubError, RuntimeError, OSError) as exc:
             _fail(str(exc))
     raise typer.Exit(code)
@@ -489,17 +505,15 @@ def onboard(integration: Annotated[str, typer.Argument(help="the integration to 
         raise typer.Exit(1)
 
 
-def _register_connector_commands() -> None:
-    """Commands that connectors ship (``register(app)`` in their package)."""
-    from connect_hub_woocommerce import wordpress_plugin
+def register_plugin_commands() -> None:
+    """Add the commands plugins ship (``hub_register_commands``) to the command line."""
+    from connect_hub.commands import CommandRegistry
 
-    wordpress_plugin.register(app)
-
-
-_register_connector_commands()
+    _plugins().register_commands(CommandRegistry(app))
 
 
 def main() -> None:
+    register_plugin_commands()
     try:
         app()
     except HubError as exc:

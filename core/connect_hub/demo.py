@@ -1,10 +1,12 @@
-"""``connect-hub demo``: the whole loop between a shop and a warehouse, live in the terminal.
+"""``connect-hub demo``: the whole loop between a storefront and a fulfiller, live in the terminal.
 
-Orders are placed in the WooCommerce sandbox; the hub sends them to the warehouse simulator;
-the warehouse ships them after a few seconds and reports the shipment and its stock; the hub
-completes each order in the shop with its tracking note and sets every stock figure, simple
-products and variations alike. One order is cancelled in the shop before it ships: the
-warehouse cancels it too, and it never ships.
+The demo knows roles, never connectors: it takes the account's first simulator that is a
+:class:`~connect_hub.simulator.Storefront` (a shop) and the first that is a
+:class:`~connect_hub.simulator.Fulfiller` (a warehouse). Orders are placed in the storefront;
+the hub sends them to the fulfiller; the fulfiller ships them after a few seconds and reports
+the shipment and its stock; the hub completes each order in the storefront with its tracking
+information and sets every stock figure there. One order is cancelled in the storefront before
+it ships: the fulfiller cancels it too, and it never ships.
 """
 
 from __future__ import annotations
@@ -15,145 +17,154 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 from tortoise.functions import Count
 
+from connect_hub.simulator import Fulfiller, SimulatedOrder, Storefront
 from connect_hub.store.models import Delivery, DeliveryState
 from connect_hub.world import World
 
-WAREHOUSE_STOCK = {"MUG-1": 30, "POSTER-1": 14, "STICKER-1": 80, "TSHIRT-S": 9, "TSHIRT-M": 12, "TSHIRT-L": 7}
-CATALOGUE = list(WAREHOUSE_STOCK)
+
+class NoDemo(RuntimeError):
+    """The account has no storefront or no fulfiller simulator to run the demo with."""
 
 
 @dataclass
 class Progress:
     """What the demo has seen so far."""
 
-    orders: list[int] = field(default_factory=list)
-    cancelled: set[int] = field(default_factory=set)
+    orders: list[str] = field(default_factory=list)
+    """Ids in the storefront of the orders placed."""
+    cancelled: set[str] = field(default_factory=set)
     done: bool = False
 
 
-class Demo:
-    """Drives one shop and one warehouse around a running hub and reads all three.
+@dataclass
+class Snapshot:
+    """Both sides and the hub's deliveries at one moment."""
 
-    ``shop`` needs ``url``, ``consumer_key`` and ``consumer_secret`` (a running sandbox);
-    ``warehouse`` needs ``url`` and ``api_key`` (a running simulator); ``counts`` returns the
-    hub's deliveries as ``{(integration, data type, state): n}``.
+    shop_orders: dict[str, SimulatedOrder]
+    shop_stock: dict[str, int]
+    warehouse_orders: dict[str, SimulatedOrder]
+    """By the hub's order reference."""
+    warehouse_stock: dict[str, int]
+    deliveries: dict[tuple[str, str, str], int]
+    """``{(integration, data type, state): n}``."""
+
+
+class Demo:
+    """Drives one storefront and one fulfiller around a running hub and reads all three.
+
+    ``counts`` returns the hub's deliveries as ``{(integration, data type, state): n}``.
     """
 
-    def __init__(self, shop: tuple[str, Any], warehouse: tuple[str, Any], counts: Callable[[], dict[tuple[str, str, str], int]], *, orders: int = 6, seed: int = 7):
+    def __init__(
+        self,
+        shop: tuple[str, Storefront],
+        warehouse: tuple[str, Fulfiller],
+        counts: Callable[[], dict[tuple[str, str, str], int]],
+        *,
+        orders: int = 6,
+        seed: int = 7,
+    ):
         (self.shop_name, self.shop), (self.warehouse_name, self.warehouse) = shop, warehouse
         self.counts = counts
         self.count = orders
         self.random = random.Random(seed)
         self.progress = Progress()
-        self.http = httpx.Client(timeout=10)
+        self.catalogue = shop[1].catalogue()
+        self.stock_levels = {item.sku: self.random.randint(5, 40) for item in self.catalogue}
+        """What the demo puts on hand at the fulfiller, per SKU of the storefront's catalogue."""
 
     # --- acting as the shopper and the merchant ---------------------------------------------
 
     def wait_for_onboarding(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            hooks = self.shop_state()["webhooks"]
-            subscriptions = self.http.get(f"{self.warehouse.url}/api/v1/webhooks", headers={"X-Api-Key": self.warehouse.api_key}).json()
-            if len([h for h in hooks if h["status"] == "active"]) >= 6 and subscriptions:
+            if self.shop.onboarded() and self.warehouse.onboarded():
                 return
             time.sleep(0.2)
         raise RuntimeError("onboarding did not finish: see the hub's notices (connect-hub status)")
 
     def stock_the_warehouse(self) -> None:
-        self.http.post(f"{self.warehouse.url}/_sim/stock", json=WAREHOUSE_STOCK).raise_for_status()
+        self.warehouse.set_stock(self.stock_levels)
 
-    def place_order(self) -> int:
-        skus = self.random.sample(CATALOGUE, k=self.random.randint(1, 3))
-        lines = [{"sku": sku, "quantity": self.random.randint(1, 2)} for sku in skus]
-        if not any(sku.startswith("TSHIRT") for sku in skus):
-            lines.append({"sku": self.random.choice(["TSHIRT-S", "TSHIRT-M", "TSHIRT-L"]), "quantity": 1})
-        response = self.http.post(f"{self.shop.url}/_sandbox/orders", json={"lines": lines, "email": f"shopper{len(self.progress.orders) + 1}@example.test"})
-        response.raise_for_status()
-        order_id = response.json()["id"]
+    def place_order(self) -> str:
+        """An order of one to three products, with a variation among them when there are any."""
+        skus = [item.sku for item in self.catalogue]
+        chosen = self.random.sample(skus, k=min(len(skus), self.random.randint(1, 3)))
+        variations = [item.sku for item in self.catalogue if item.variation]
+        if variations and not set(chosen) & set(variations):
+            chosen.append(self.random.choice(variations))
+        lines = [(sku, self.random.randint(1, 2)) for sku in chosen]
+        order_id = self.shop.place_order(lines, f"shopper{len(self.progress.orders) + 1}@example.test")
         self.progress.orders.append(order_id)
         return order_id
 
-    def cancel_in_shop(self, order_id: int) -> None:
-        """The merchant cancels an order in WooCommerce (a signed REST call, as an admin would)."""
-        from connect_hub_woocommerce.sandbox.auth import authorization_header
-
-        url = f"{self.shop.url}/wp-json/wc/v3/orders/{order_id}"
-        header = authorization_header("PUT", url, self.shop.consumer_key, self.shop.consumer_secret)
-        self.http.put(url, json={"status": "cancelled"}, headers={"Authorization": header}).raise_for_status()
+    def cancel_in_shop(self, order_id: str) -> None:
+        self.shop.cancel_order(order_id)
         self.progress.cancelled.add(order_id)
 
     # --- reading both sides -----------------------------------------------------------------
 
-    def shop_state(self) -> dict[str, Any]:
-        return self.http.get(f"{self.shop.url}/_sandbox/state").json()
+    def snapshot(self) -> Snapshot:
+        return Snapshot(
+            shop_orders=self.shop.orders(),
+            shop_stock=self.shop.stock(),
+            warehouse_orders=self.warehouse.orders(),
+            warehouse_stock=self.warehouse.stock(),
+            deliveries=self.counts(),
+        )
 
-    def warehouse_orders(self) -> dict[str, dict[str, Any]]:
-        return {o["reference"]: o for o in self.http.get(f"{self.warehouse.url}/_sim/orders").json()}
+    def at_warehouse(self, snap: Snapshot, order_id: str) -> SimulatedOrder | None:
+        order = snap.shop_orders.get(order_id)
+        return snap.warehouse_orders.get(order.reference) if order else None
 
-    def warehouse_stock(self) -> dict[str, int]:
-        items = self.http.get(f"{self.warehouse.url}/api/v1/stock", params={"per_page": 100}, headers={"X-Api-Key": self.warehouse.api_key}).json()
-        return {i["sku"]: i["quantity"] for i in items}
-
-    def snapshot(self) -> dict[str, Any]:
-        shop = self.shop_state()
-        return {
-            "shop_orders": {o["id"]: o for o in shop["orders"]},
-            "shop_stock": {p["sku"]: p["stock_quantity"] for p in shop["products"] if p.get("manage_stock")},
-            "warehouse_orders": self.warehouse_orders(),
-            "warehouse_stock": self.warehouse_stock(),
-            "deliveries": self.counts(),
-        }
-
-    def settled(self, snap: dict[str, Any]) -> bool:
-        """Every order completed with one tracking note (or cancelled, unshipped), stock equal."""
+    def settled(self, snap: Snapshot) -> bool:
+        """Every order completed with one tracking entry (or cancelled, unshipped), stock equal,
+        no delivery left to do."""
         for order_id in self.progress.orders:
-            order = snap["shop_orders"].get(order_id, {})
-            at_warehouse = snap["warehouse_orders"].get(f"{self.shop_name}-{order_id}")
+            order, at_warehouse = snap.shop_orders.get(order_id), self.at_warehouse(snap, order_id)
             if order_id in self.progress.cancelled:
-                if at_warehouse is not None and at_warehouse["status"] != "cancelled":
+                if at_warehouse is not None and at_warehouse.status != "cancelled":
                     return False
-            elif order.get("status") != "completed" or len(_tracking_notes(order)) != 1:
+            elif order is None or order.status != "completed" or len(order.tracking) != 1:
                 return False
-        stock_equal = all(snap["shop_stock"].get(sku) == qty for sku, qty in snap["warehouse_stock"].items() if sku in snap["shop_stock"])
-        busy = sum(n for (_, _, state), n in snap["deliveries"].items() if state in ("pending", "running"))
+        stock_equal = all(snap.shop_stock.get(sku) == qty for sku, qty in snap.warehouse_stock.items() if sku in snap.shop_stock)
+        busy = sum(n for (_, _, state), n in snap.deliveries.items() if state in ("pending", "running"))
         return stock_equal and busy == 0
 
     # --- the show ---------------------------------------------------------------------------
 
-    def render(self, snap: dict[str, Any], elapsed: float) -> Group:
+    def render(self, snap: Snapshot, elapsed: float) -> Group:
         orders = Table(title=f"orders ({elapsed:4.0f}s)", expand=True)
-        for column in ("shop order", "lines", "at the warehouse", "shipped", "in the shop"):
+        for column in (f"order in {self.shop_name}", "lines", f"at {self.warehouse_name}", "shipped", f"in {self.shop_name}"):
             orders.add_column(column)
         for order_id in self.progress.orders:
-            order = snap["shop_orders"].get(order_id, {})
-            wh = snap["warehouse_orders"].get(f"{self.shop_name}-{order_id}")
-            lines = ", ".join(f"{line['quantity']}x {line['sku']}" for line in order.get("lines", []))
-            at = f"[green]{wh['id']}[/] ({wh['status']})" if wh else "[yellow]on its way[/]"
-            shipped = "[green]yes[/]" if wh and wh["status"] == "shipped" else ("[red]never[/]" if order_id in self.progress.cancelled else "-")
-            notes = _tracking_notes(order)
-            status = order.get("status", "?")
-            shop_cell = f"[green]{status}[/], tracking note" if status == "completed" and notes else status
+            order = snap.shop_orders.get(order_id)
+            wh = self.at_warehouse(snap, order_id)
+            lines = ", ".join(f"{quantity}x {sku}" for sku, quantity in (order.lines if order else ()))
+            at = f"[green]{wh.id}[/] ({wh.status})" if wh else "[yellow]on its way[/]"
+            shipped = "[green]yes[/]" if wh and wh.status == "shipped" else ("[red]never[/]" if order_id in self.progress.cancelled else "-")
+            status = order.status if order else "?"
+            shop_cell = f"[green]{status}[/], tracking" if order and status == "completed" and order.tracking else status
             orders.add_row(f"#{order_id}", lines, at, shipped, shop_cell)
-        stock = Table(title="stock: warehouse -> shop", expand=True)
-        for column in ("SKU", "warehouse", "shop", ""):
+        stock = Table(title=f"stock: {self.warehouse_name} -> {self.shop_name}", expand=True)
+        for column in ("SKU", self.warehouse_name, self.shop_name, ""):
             stock.add_column(column)
-        for sku, quantity in sorted(snap["warehouse_stock"].items()):
-            in_shop = snap["shop_stock"].get(sku)
+        for sku, quantity in sorted(snap.warehouse_stock.items()):
+            in_shop = snap.shop_stock.get(sku)
             stock.add_row(sku, str(quantity), str(in_shop), "[green]=[/]" if in_shop == quantity else "[yellow]syncing[/]")
         return Group(orders, stock)
 
-    def run(self, console: Console, *, timeout: float = 90.0) -> dict[str, Any]:
+    def run(self, console: Console, *, timeout: float = 90.0) -> Snapshot:
         started = time.monotonic()
-        console.print("waiting for onboarding (webhooks in the shop, a subscription at the warehouse)...")
+        console.print(f"waiting for onboarding of {self.shop_name} and {self.warehouse_name}...")
         self.wait_for_onboarding()
         self.stock_the_warehouse()
-        to_cancel: int | None = None
+        to_cancel: str | None = None
         with Live(console=console, refresh_per_second=4, transient=False) as live:
             placed_at = time.monotonic()
             while time.monotonic() - started < timeout:
@@ -174,19 +185,15 @@ class Demo:
         return self.snapshot()
 
 
-def _tracking_notes(order: dict[str, Any]) -> list[Any]:
-    """The customer-visible tracking notes of an order, or its Shipment Tracking items."""
-    notes = [n for n in order.get("notes", []) if "tracking code" in str(n).lower()]
-    return notes + list(order.get("trackings", []))
-
-
 def for_world(world: World, **options: Any) -> Demo:
-    """A Demo of the one shop and one warehouse of a :class:`World` running in this process."""
+    """A Demo of the first storefront and the first fulfiller of a :class:`World` running in
+    this process. Raises :class:`NoDemo` when the account lacks either."""
+    shops, warehouses = world.playing(Storefront), world.playing(Fulfiller)
+    if not shops or not warehouses:
+        missing = "a storefront (a shop)" if not shops else "a fulfiller (a warehouse)"
+        raise NoDemo(f"the demo needs {missing} among the account's simulators; this account's connectors ship none")
     runtime = world.hub.runtime
-    return Demo(
-        next(iter(world.shops.items())), next(iter(world.warehouses.items())),
-        lambda: runtime.run(delivery_counts(runtime.account.name)), **options,
-    )
+    return Demo(shops[0], warehouses[0], lambda: runtime.run(delivery_counts(runtime.account.name)), **options)
 
 
 async def delivery_counts(account: str) -> dict[tuple[str, str, str], int]:
@@ -194,18 +201,18 @@ async def delivery_counts(account: str) -> dict[tuple[str, str, str], int]:
     return {(r["integration"], r["data_type"], r["state"]): r["n"] for r in rows}
 
 
-def summary(demo: Demo, snap: dict[str, Any], console: Console) -> int:
+def summary(demo: Demo, snap: Snapshot, console: Console) -> int:
     """Print what was synced and what failed; the exit code is 0 only if nothing failed."""
     console.print()
-    counts = snap["deliveries"]
+    counts = snap.deliveries
     done = {(i, d): n for (i, d, s), n in counts.items() if s == DeliveryState.DONE}
     failed = sum(n for (_, _, s), n in counts.items() if s in (DeliveryState.FAILED, DeliveryState.DEAD))
     table = Table(title="summary")
     table.add_column("synced")
     table.add_column("count", justify="right")
-    table.add_row("orders sent to the warehouse", str(done.get((demo.warehouse_name, "orders"), 0)))
-    table.add_row("shipments written to the shop", str(done.get((demo.shop_name, "shipments"), 0)))
-    table.add_row("stock figures written to the shop", str(done.get((demo.shop_name, "stocks"), 0)))
+    table.add_row(f"orders sent to {demo.warehouse_name}", str(done.get((demo.warehouse_name, "orders"), 0)))
+    table.add_row(f"shipments written to {demo.shop_name}", str(done.get((demo.shop_name, "shipments"), 0)))
+    table.add_row(f"stock figures written to {demo.shop_name}", str(done.get((demo.shop_name, "stocks"), 0)))
     table.add_row("orders cancelled before shipping", str(len(demo.progress.cancelled)))
     console.print(table)
     if not demo.progress.done:

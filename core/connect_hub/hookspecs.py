@@ -14,6 +14,7 @@ only the parameters they need and never give them default values.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -21,6 +22,7 @@ import pluggy
 from connect_hub import PROJECT
 
 if TYPE_CHECKING:
+    from connect_hub.commands import CommandRegistry
     from connect_hub.contracts import (
         Check,
         ExportRequest,
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     )
     from connect_hub.manifest import DataType, Manifest
     from connect_hub.rules import ActionRegistry, OperatorRegistry
+    from connect_hub.simulator import Simulator
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 
@@ -51,6 +54,44 @@ def hub_connector_manifest() -> Manifest:
 
     :return: the connector's :class:`~connect_hub.manifest.Manifest`; its ``name`` is what an
         integration's ``connector:`` refers to in YAML.
+    """
+
+
+@hookspec
+def hub_register_commands(commands: CommandRegistry) -> None:
+    """Add commands to the ``connect-hub`` command line.
+
+    Called once on every plugin when the command line starts, before it reads its arguments.
+    ``commands.command(name)`` is typer's ``app.command(name)`` (same options), and
+    ``commands.add_typer(app, name=...)`` adds a group of subcommands; both refuse a name the
+    core or another plugin already took. A command that fails prints one line and exits with
+    code 2 (raise :class:`~connect_hub.errors.HubError` or ``typer.Exit``), never a traceback.
+
+    :param commands: the registry to add to.
+    """
+
+
+# --- Simulation ----------------------------------------------------------------------------
+
+
+@hookspec
+def hub_simulator(integration: Integration, pace: float) -> AbstractContextManager[Simulator] | None:
+    """Provide a local stand-in for the integration's remote system.
+
+    Called by ``connect-hub serve --simulators``, ``connect-hub demo`` and end-to-end tests for
+    every integration of the account, before the hub starts. Must be a plain ``def``. The
+    simulator listens on the address the integration's settings give
+    (:func:`connect_hub.simulator.local_port` finds the port, or raises the error that names the
+    setting) and accepts the credentials they hold, so the hub talks to it as to the real
+    system. A simulator that implements :class:`~connect_hub.simulator.Storefront` or
+    :class:`~connect_hub.simulator.Fulfiller` can take part in the demo.
+
+    :param integration: the integration to simulate the remote side of.
+    :param pace: seconds the simulated system takes for work a person would do there (a
+        warehouse picking an order); tests make it short, the demo long enough to watch.
+    :return: a context manager that starts the simulator, yields the running
+        :class:`~connect_hub.simulator.Simulator` once it answers, and stops it on exit; or None
+        when the connector ships no simulator.
     """
 
 

@@ -8,10 +8,13 @@ sees another's data.
 from __future__ import annotations
 
 import inspect
+import logging
 import os
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -31,36 +34,83 @@ from connect_hub.contracts import (
 from connect_hub.errors import PluginError
 from connect_hub.manifest import DataType, Manifest
 
+if TYPE_CHECKING:
+    from connect_hub.commands import CommandRegistry
+    from connect_hub.simulator import Simulator
+
 BLOCK_ENV = "CONNECT_HUB_BLOCK_PLUGINS"
 """Comma-separated plugin names not to load (e.g. to disable a broken third-party plugin)."""
 
+log = logging.getLogger(__name__)
 
-def get_plugin_manager(extra: Iterable[tuple[str, object]] = (), *, load_entry_points: bool = True) -> pluggy.PluginManager:
+
+@dataclass
+class Unavailable:
+    """Plugins that were found but are not in use, so errors can say why a connector is missing."""
+
+    blocked: set[str] = field(default_factory=set)
+    """Entry-point names listed in ``CONNECT_HUB_BLOCK_PLUGINS``."""
+    broken: dict[str, str] = field(default_factory=dict)
+    """Plugin name -> one line saying why it could not be used."""
+
+    def explain(self, connector: str) -> str | None:
+        """Why the connector ``connector`` is missing, when a plugin of that name is the reason."""
+        if connector in self.blocked:
+            return f"connector {connector!r} is blocked: plugin {connector!r} is listed in {BLOCK_ENV}"
+        if connector in self.broken:
+            return f"connector {connector!r} is unavailable: {self.broken[connector]}"
+        return None
+
+
+def blocked_names() -> set[str]:
+    return {name.strip() for name in os.environ.get(BLOCK_ENV, "").split(",") if name.strip()}
+
+
+def get_plugin_manager(
+    extra: Iterable[tuple[str, object]] = (),
+    *,
+    load_entry_points: bool = True,
+    unavailable: Unavailable | None = None,
+) -> pluggy.PluginManager:
     """A plugin manager with the hub's specs, every installed plugin and ``extra`` ones.
 
-    Raises :class:`PluginError` (one line naming the plugin) when a plugin cannot be imported or
-    implements a hook that does not exist.
+    A plugin that cannot be imported, or that implements a hook that does not exist, is left
+    out and recorded in ``unavailable`` with one line naming it (without ``unavailable``, it
+    raises that line as a :class:`PluginError`). Plugins named in ``CONNECT_HUB_BLOCK_PLUGINS``
+    are not loaded.
     """
     pm = pluggy.PluginManager(PROJECT)
     pm.add_hookspecs(hookspecs)
     from connect_hub import builtin_rules
 
     pm.register(builtin_rules, name="core-rules")
-    blocked = {name.strip() for name in os.environ.get(BLOCK_ENV, "").split(",") if name.strip()}
-    if load_entry_points:
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
-            if ep.name in blocked or pm.has_plugin(ep.name):
-                continue
+    blocked = blocked_names()
+    if unavailable is not None:
+        unavailable.blocked |= blocked
+    found = entry_points(group=ENTRY_POINT_GROUP) if load_entry_points else ()
+    candidates: list[tuple[str, Callable[[], object], str]] = [
+        (ep.name, ep.load, f" ({ep.value})") for ep in found if ep.name not in blocked
+    ]
+    candidates += [(name, lambda plugin=plugin: plugin, "") for name, plugin in extra]
+    for name, load, where in candidates:
+        if where and pm.has_plugin(name):
+            continue  # the same entry point installed twice
+        try:
             try:
-                plugin = ep.load()
+                plugin = load()
             except Exception as exc:  # noqa: BLE001 - any import failure is the plugin's
-                raise PluginError(
-                    f"plugin {ep.name!r} ({ep.value}) failed to load: {type(exc).__name__}: {exc}"
-                ) from None
-            _register(pm, ep.name, plugin)
-    for name, plugin in extra:
-        _register(pm, name, plugin)
+                raise PluginError(f"plugin {name!r}{where} failed to load: {_one_line(exc)}") from None
+            _register(pm, name, plugin)
+        except PluginError as exc:
+            if unavailable is None:
+                raise
+            unavailable.broken[name] = str(exc)
     return pm
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 def _register(pm: pluggy.PluginManager, name: str, plugin: object) -> None:
@@ -80,25 +130,42 @@ async def _resolve(value: Any) -> Any:
 class Plugins:
     """The typed facade over the plugin manager, with the connectors' manifests."""
 
-    def __init__(self, pm: pluggy.PluginManager):
+    def __init__(self, pm: pluggy.PluginManager, unavailable: Unavailable | None = None):
         self.pm = pm
+        self.unavailable = unavailable or Unavailable()
         self._callers: dict[tuple[str, str], Any] = {}
         self.manifests: dict[str, Manifest] = {}
         self._connector_plugin: dict[str, str] = {}
-        for name, plugin in pm.list_name_plugin():
+        for name, plugin in list(pm.list_name_plugin()):
             if not hasattr(plugin, "hub_connector_manifest"):
                 continue
-            manifest = self._call(name, "hub_connector_manifest")
-            if not isinstance(manifest, Manifest):
-                raise PluginError(f"plugin {name!r} is broken: hub_connector_manifest did not return a Manifest")
-            if manifest.name in self.manifests:
-                raise PluginError(f"plugin {name!r} declares connector {manifest.name!r}, which another plugin already declares")
-            self.manifests[manifest.name] = manifest
-            self._connector_plugin[manifest.name] = name
+            try:
+                self._declare(name)
+            except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the others
+                problem = str(exc) if isinstance(exc, PluginError) else f"plugin {name!r} is broken: hub_connector_manifest raised {_one_line(exc)}"
+                self.unavailable.broken[name] = problem
+                pm.unregister(name=name)
+                self._callers.clear()
+
+    def _declare(self, name: str) -> None:
+        manifest = self._call(name, "hub_connector_manifest")
+        if not isinstance(manifest, Manifest):
+            raise PluginError(f"plugin {name!r} is broken: hub_connector_manifest did not return a Manifest")
+        if manifest.name in self.manifests:
+            other = self._connector_plugin[manifest.name]
+            raise PluginError(f"plugin {name!r} declares connector {manifest.name!r}, which plugin {other!r} already declares")
+        self.manifests[manifest.name] = manifest
+        self._connector_plugin[manifest.name] = name
 
     @classmethod
     def load(cls, extra: Iterable[tuple[str, object]] = ()) -> Plugins:
-        return cls(get_plugin_manager(extra))
+        """Every installed plugin and ``extra`` ones; a broken one is left out, logged as a
+        warning in one line naming it, and kept in ``unavailable``."""
+        unavailable = Unavailable()
+        plugins = cls(get_plugin_manager(extra, unavailable=unavailable), unavailable)
+        for problem in plugins.unavailable.broken.values():
+            log.warning("%s; accounts that use it cannot run", problem)
+        return plugins
 
     def _caller(self, plugin_name: str, hook: str) -> Any:
         key = (plugin_name, hook)
@@ -122,7 +189,26 @@ class Plugins:
         plugin = self.pm.get_plugin(self._connector_plugin[connector])
         return hasattr(plugin, hook)
 
+    def register_commands(self, commands: CommandRegistry) -> None:
+        """Let every plugin add its commands; one whose hook fails is logged in one line and
+        the command line goes on without its commands."""
+        for name, plugin in list(self.pm.list_name_plugin()):
+            if not hasattr(plugin, "hub_register_commands"):
+                continue
+            commands.plugin = name
+            try:
+                self._call(name, "hub_register_commands", commands=commands)
+            except Exception as exc:  # noqa: BLE001 - one plugin's commands must not stop the CLI
+                commands.discard()
+                problem = str(exc) if isinstance(exc, PluginError) else f"plugin {name!r} is broken: hub_register_commands raised {_one_line(exc)}"
+                log.warning("%s; its commands are left out", problem)
+            else:
+                commands.commit()
+
     # connector hooks, in the order the hub runs them
+
+    def simulator(self, integration: Integration, pace: float) -> AbstractContextManager[Simulator] | None:
+        return self._for(integration, "hub_simulator", pace=pace)
 
     async def start(self, integration: Integration) -> None:
         await _resolve(self._for(integration, "hub_integration_start"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager
 from typing import Any
 
 from connect_hub import hookimpl
@@ -21,6 +22,7 @@ from connect_hub.contracts import (
 )
 from connect_hub.errors import PermanentError, TransientError
 from connect_hub.manifest import DataType, Manifest
+from connect_hub.simulator import Simulator
 
 from connect_hub_efulfillment import webhooks
 from connect_hub_efulfillment.client import AuthenticationError, WarehouseClient
@@ -32,6 +34,15 @@ from connect_hub_efulfillment.polling import poll_stock
 @hookimpl
 def hub_connector_manifest() -> Manifest:
     return MANIFEST
+
+
+@hookimpl
+def hub_simulator(integration: Integration, pace: float) -> AbstractContextManager[Simulator]:
+    """The warehouse simulator on the integration's ``url``; it ships an order ``pace`` s after
+    receiving it."""
+    from connect_hub_efulfillment.simulator.role import simulate  # loads only when wanted
+
+    return simulate(integration, pace)
 
 
 @hookimpl

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager
 
 from connect_hub import hookimpl
+from connect_hub.commands import CommandRegistry
 from connect_hub.contracts import (
     Check,
     ExportRequest,
@@ -20,8 +22,17 @@ from connect_hub.contracts import (
 from connect_hub.errors import PermanentError
 from connect_hub.manifest import DataType, Manifest
 from connect_hub.secrets import webhook_secret_for
+from connect_hub.simulator import Simulator
 
-from connect_hub_woocommerce import companion, exports, onboarding, polling, watchdog, webhooks
+from connect_hub_woocommerce import (
+    companion,
+    exports,
+    onboarding,
+    polling,
+    watchdog,
+    webhooks,
+    wordpress_plugin,
+)
 from connect_hub_woocommerce.manifest import MANIFEST
 from connect_hub_woocommerce.resources import (
     client_for,
@@ -35,6 +46,20 @@ from connect_hub_woocommerce.resources import (
 def hub_connector_manifest() -> Manifest:
     """Declare the WooCommerce connector."""
     return MANIFEST
+
+
+@hookimpl
+def hub_register_commands(commands: CommandRegistry) -> None:
+    """Add ``connect-hub wordpress-plugin --zip PATH`` (the companion plugin's zip)."""
+    wordpress_plugin.register(commands)
+
+
+@hookimpl
+def hub_simulator(integration: Integration, pace: float) -> AbstractContextManager[Simulator]:
+    """A seeded WooCommerce sandbox on the integration's ``url``, with its key and secret."""
+    from connect_hub_woocommerce.simulator import simulate  # the sandbox loads only when wanted
+
+    return simulate(integration, pace)
 
 
 @hookimpl

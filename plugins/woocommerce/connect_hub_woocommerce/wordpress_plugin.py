@@ -3,7 +3,8 @@
 The plugin's PHP sources live in ``plugins/woocommerce/wordpress-plugin/connect-hub-companion/``
 of the source tree. :func:`write_zip` packs that folder as ``connect-hub-companion/...``, the
 layout WordPress expects from Plugins > Add New > Upload Plugin. :func:`register` adds the
-``connect-hub wordpress-plugin --zip PATH`` command to the command line.
+``connect-hub wordpress-plugin --zip PATH`` command to the command line (through the
+connector's ``hub_register_commands``).
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from __future__ import annotations
 import os
 import zipfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
+from connect_hub.commands import CommandRegistry
 
 PLUGIN_SLUG = "connect-hub-companion"
 SOURCE_ENV = "CONNECT_HUB_WORDPRESS_PLUGIN_DIR"
@@ -78,10 +80,10 @@ def write_zip(path: str | os.PathLike[str]) -> Path:
     return target
 
 
-def register(app: Any) -> None:
-    """Add ``wordpress-plugin --zip PATH`` to the typer ``app``."""
+def register(commands: CommandRegistry) -> None:
+    """Add ``wordpress-plugin --zip PATH`` to the command line."""
 
-    @app.command("wordpress-plugin")
+    @commands.command("wordpress-plugin")
     def wordpress_plugin(
         zip_path: Annotated[Path, typer.Option("--zip", help="where to write the zip (a file, or a folder)")],
     ) -> None:
