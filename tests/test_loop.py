@@ -103,8 +103,8 @@ def api_counts(hub_url: str) -> dict[tuple[str, str, str], int]:
 def test_the_loop_closes_in_production_shape(tmp_path: Path, postgres: str, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from connect_hub_efulfillment.simulator.role import SimulatedWarehouse
     from connect_hub_efulfillment.simulator.server import running_simulator
+    from connect_hub_woocommerce.sandbox.keys import ApiKey
     from connect_hub_woocommerce.sandbox.server import running_sandbox
-    from connect_hub_woocommerce.sandbox.state import ApiKey
     from connect_hub_woocommerce.simulator import SandboxShop
 
     for key, value in ENV.items():

@@ -87,7 +87,7 @@ def test_the_watchdog_replaces_a_disabled_webhook_and_says_so(make_loop_hub, san
     hooks = wait_for(lambda: len(shop.webhooks()) >= len(TOPICS) and shop.webhooks(), timeout=20, what="webhooks")
     victim = next(h for h in hooks if h["topic"] == "order.updated")
 
-    sandbox.state.webhooks[victim["id"]]["status"] = "disabled"  # as the shop does after 7 failures
+    sandbox.state.webhooks.records[victim["id"]]["status"] = "disabled"  # as the shop does after 7 failures
     hub.runtime.actors.maintain.send("shop")
     notices = wait_for(lambda: hub.api("notices")["items"], timeout=20, what="a notice")
     assert any("order.updated" in n["message"] for n in notices)

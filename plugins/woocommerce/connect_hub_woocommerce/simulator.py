@@ -16,8 +16,8 @@ from connect_hub.contracts import Integration
 from connect_hub.simulator import CatalogueItem, SimulatedOrder, local_port
 
 from connect_hub_woocommerce.sandbox.auth import authorization_header
+from connect_hub_woocommerce.sandbox.keys import ApiKey
 from connect_hub_woocommerce.sandbox.server import RunningSandbox, running_sandbox
-from connect_hub_woocommerce.sandbox.state import ApiKey
 from connect_hub_woocommerce.watchdog import TOPICS
 
 _STATUS = {"on-hold": "on_hold"}

@@ -16,7 +16,8 @@ from connect_hub_woocommerce.sandbox import (
     signed_url,
 )
 from connect_hub_woocommerce.sandbox.app import create_app
-from connect_hub_woocommerce.sandbox.state import ShopState, utcnow
+from connect_hub_woocommerce.sandbox.state import ShopState
+from connect_hub_woocommerce.sandbox.values import utcnow
 
 KEY = ApiKey("ck_test", "cs_test")
 READ_ONLY = ApiKey("ck_read", "cs_read", "read")
@@ -129,7 +130,7 @@ def test_basic_auth_and_query_keys_over_http_are_refused(shop: Shop):
 
 
 async def test_basic_auth_works_in_https_mode():
-    state = ShopState(keys={KEY.consumer_key: KEY}, url="https://shop.example")
+    state = ShopState(keys=[KEY], url="https://shop.example")
     transport = httpx.ASGITransport(app=create_app(state, https_mode=True, queue_interval=None))
     async with httpx.AsyncClient(transport=transport, base_url="https://shop.example") as client:
         ok = await client.get("/wp-json/wc/v3/products", auth=("ck_test", "cs_test"))

@@ -13,7 +13,7 @@ from connect_hub_woocommerce.sandbox import (
     running_sandbox,
     signed_url,
 )
-from connect_hub_woocommerce.sandbox.webhooks import Deliverer
+from connect_hub_woocommerce.sandbox.delivery import Deliverer
 from connect_hub_woocommerce.webhooks import sign
 
 KEY = ApiKey("ck_test", "cs_test")
@@ -66,7 +66,7 @@ def test_checkouts_orders_and_shipments_send_signed_messages_to_the_paired_hub(s
         received.append((dict(request.headers), request.content))
         return httpx.Response(202)
 
-    shop.state.pair({"code": SANDBOX_PAIRING_CODE, "hub_url": "http://hub.test/webhooks/shop", "secret": "s3"})
+    shop.state.companion.pair({"code": SANDBOX_PAIRING_CODE, "hub_url": "http://hub.test/webhooks/shop", "secret": "s3"})
     checkout = httpx.post(f"{shop.url}/_sandbox/checkouts", json={"email": "c@example.test", "lines": [{"sku": "MUG-1", "quantity": 2}]}).json()
     order = httpx.post(f"{shop.url}/_sandbox/orders", json={"checkout_id": checkout["id"]}).json()
     httpx.post(f"{shop.url}/_sandbox/orders/{order['id']}/shipments", json={"provider": "DHL", "tracking_number": "JD2"}).raise_for_status()

@@ -169,7 +169,7 @@ def test_changes_before_the_queue_runs_merge_and_the_body_is_built_at_send_time(
     mug = shop.product_id("MUG-1")
     for stock in (30, 20, 10):
         assert shop.call("PUT", f"/products/{mug}", {"stock_quantity": stock}).status_code == 200
-    shop.sandbox.state.set_stock_by_sku({"MUG-1": 7})  # after the events were queued
+    shop.sandbox.state.products.set_stock_by_sku({"MUG-1": 7})  # after the events were queued
 
     shop.run_queue()
 

@@ -5,8 +5,11 @@
 """
 
 from connect_hub_woocommerce.sandbox.auth import authorization_header, sign_request, signed_url
+from connect_hub_woocommerce.sandbox.companion import SANDBOX_PAIRING_CODE
+from connect_hub_woocommerce.sandbox.faults import Fault
+from connect_hub_woocommerce.sandbox.keys import ApiKey
 from connect_hub_woocommerce.sandbox.server import RunningSandbox, run_sandbox, running_sandbox
-from connect_hub_woocommerce.sandbox.state import SANDBOX_PAIRING_CODE, ApiKey, Fault, ShopState
+from connect_hub_woocommerce.sandbox.state import ShopState
 
 __all__ = [
     "SANDBOX_PAIRING_CODE",

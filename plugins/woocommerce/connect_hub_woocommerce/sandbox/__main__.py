@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from connect_hub_woocommerce.sandbox.keys import PERMISSIONS, READ_WRITE, ApiKey
 from connect_hub_woocommerce.sandbox.server import run_sandbox
-from connect_hub_woocommerce.sandbox.state import PERMISSIONS, READ_WRITE, ApiKey
 
 
 def main(argv: list[str] | None = None) -> None:

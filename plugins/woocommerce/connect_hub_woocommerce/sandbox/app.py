@@ -43,14 +43,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from connect_hub_woocommerce.sandbox.auth import authenticate
-from connect_hub_woocommerce.sandbox.state import (
-    Fault,
-    ShopError,
-    ShopState,
-    invalid_param,
-    php_intval,
-)
-from connect_hub_woocommerce.sandbox.webhooks import Deliverer, encode
+from connect_hub_woocommerce.sandbox.delivery import Deliverer
+from connect_hub_woocommerce.sandbox.errors import ShopError, invalid_param
+from connect_hub_woocommerce.sandbox.faults import Fault
+from connect_hub_woocommerce.sandbox.state import ShopState
+from connect_hub_woocommerce.sandbox.values import encode, php_intval
 
 Json = dict[str, Any]
 MAX_BATCH = 100
@@ -122,7 +119,7 @@ def create_app(
                     return _fault_response(state, fault)
             try:
                 key = authenticate(
-                    state,
+                    state.keys,
                     method=request.method,
                     url=str(request.url.replace(query="", fragment="")),
                     query=request.query_params.multi_items(),
@@ -149,7 +146,7 @@ def create_app(
 
     async def site_index(request: Request, shop: Shop) -> Response:
         namespaces = ["wc/v3"] + (["wc-shipment-tracking/v3"] if state.shipment_tracking else [])
-        namespaces += ["connect-hub/v1"] if state.companion_plugin else []
+        namespaces += ["connect-hub/v1"] if state.companion.installed else []
         return wc_json(state, {
             "name": "connect-hub sandbox shop", "description": "", "url": state.url,
             "home": state.url, "gmt_offset": "0", "timezone_string": "UTC",
@@ -197,7 +194,7 @@ def create_app(
             (tracking, list_trackings, ["GET"], "list"),
             (tracking, add_tracking, ["POST"], "create"),
         ]
-    if state.companion_plugin:
+    if state.companion.installed:
         companion = "/wp-json/connect-hub/v1"
         api_routes += [
             (f"{companion}/status", plugin_status, ["GET"], "view"),
@@ -419,7 +416,7 @@ async def system_status(request: Request, shop: Shop) -> Response:
 
 async def list_products(request: Request, shop: Shop) -> Response:
     params = request.query_params
-    items = shop.state.list_products(
+    items = shop.state.products.list(
         sku=params.get("sku"),
         type_=params.get("type"),
         status=params.get("status"),
@@ -430,65 +427,67 @@ async def list_products(request: Request, shop: Shop) -> Response:
 
 
 async def create_product(request: Request, shop: Shop) -> Response:
-    return _created(shop, shop.state.create_product(await _body(request)), "products")
+    return _created(shop, shop.state.products.create(await _body(request)), "products")
 
 
 async def get_product(request: Request, shop: Shop) -> Response:
-    return wc_json(shop.state, shop.state.get_product(request.path_params["id"]))
+    return wc_json(shop.state, shop.state.products.get(request.path_params["id"]))
 
 
 async def update_product(request: Request, shop: Shop) -> Response:
-    product = shop.state.update_product(request.path_params["id"], await _body(request))
+    product = shop.state.products.update(request.path_params["id"], await _body(request))
     return wc_json(shop.state, product)
 
 
 async def delete_product(request: Request, shop: Shop) -> Response:
     force = request.query_params.get("force", "").lower() in ("1", "true")
-    return wc_json(shop.state, shop.state.delete_product(request.path_params["id"], force=force))
+    return wc_json(shop.state, shop.state.products.delete(request.path_params["id"], force=force))
 
 
 async def list_variations(request: Request, shop: Shop) -> Response:
-    return _page(request, shop, shop.state.list_variations(request.path_params["id"]))
+    return _page(request, shop, shop.state.products.list_variations(request.path_params["id"]))
 
 
 async def create_variation(request: Request, shop: Shop) -> Response:
     parent_id = request.path_params["id"]
-    variation = shop.state.create_variation(parent_id, await _body(request))
+    variation = shop.state.products.create_variation(parent_id, await _body(request))
     return _created(shop, variation, f"products/{parent_id}/variations")
 
 
 async def get_variation(request: Request, shop: Shop) -> Response:
     params = request.path_params
-    return wc_json(shop.state, shop.state.get_variation(params["id"], params["vid"]))
+    return wc_json(shop.state, shop.state.products.get_variation(params["id"], params["vid"]))
 
 
 async def update_variation(request: Request, shop: Shop) -> Response:
     params = request.path_params
-    variation = shop.state.update_variation(params["id"], params["vid"], await _body(request))
+    variation = shop.state.products.update_variation(
+        params["id"], params["vid"], await _body(request)
+    )
     return wc_json(shop.state, variation)
 
 
 async def batch_products(request: Request, shop: Shop) -> Response:
-    state = shop.state
+    products = shop.state.products
     return await _batch(
         request,
         shop,
-        create=lambda item: state.create_product(item, strict=False),
-        update=lambda id_, item: state.update_product(id_, item, strict=False),
-        delete=lambda id_: state.delete_product(id_, force=True),
+        create=lambda item: products.create(item, strict=False),
+        update=lambda id_, item: products.update(id_, item, strict=False),
+        delete=lambda id_: products.delete(id_, force=True),
         invalid_id=ShopError(400, "woocommerce_rest_product_invalid_id", "Invalid ID."),
     )
 
 
 async def batch_variations(request: Request, shop: Shop) -> Response:
-    state = shop.state
+    products = shop.state.products
     parent_id = request.path_params["id"]
-    state.get_product(parent_id)
+    products.get(parent_id)
     return await _batch(
         request,
         shop,
-        create=lambda item: state.create_variation(parent_id, item, strict=False),
-        update=lambda id_, item: state.update_variation(parent_id, id_, item, strict=False),
+        create=lambda item: products.create_variation(parent_id, item, strict=False),
+        update=lambda id_, item: products.update_variation(parent_id, id_, item, strict=False),
         delete=None,
         invalid_id=ShopError(404, "woocommerce_rest_product_variation_invalid_id", "Invalid ID."),
     )
@@ -545,7 +544,7 @@ async def _batch(
 
 async def list_orders(request: Request, shop: Shop) -> Response:
     customer = request.query_params.get("customer")
-    items = shop.state.list_orders(
+    items = shop.state.orders.list(
         status=request.query_params.get("status"),
         modified_after=_date_param(request, "modified_after"),
         customer=int(customer) if customer and customer.isdigit() else None,
@@ -555,20 +554,20 @@ async def list_orders(request: Request, shop: Shop) -> Response:
 
 
 async def create_order(request: Request, shop: Shop) -> Response:
-    return _created(shop, shop.state.create_order(await _body(request)), "orders")
+    return _created(shop, shop.state.orders.create(await _body(request)), "orders")
 
 
 async def get_order(request: Request, shop: Shop) -> Response:
-    return wc_json(shop.state, shop.state.get_order(request.path_params["id"]))
+    return wc_json(shop.state, shop.state.orders.get(request.path_params["id"]))
 
 
 async def update_order(request: Request, shop: Shop) -> Response:
-    order = shop.state.update_order(request.path_params["id"], await _body(request))
+    order = shop.state.orders.update(request.path_params["id"], await _body(request))
     return wc_json(shop.state, order)
 
 
 async def list_notes(request: Request, shop: Shop) -> Response:
-    notes = shop.state.list_notes(request.path_params["id"])
+    notes = shop.state.notes.list(request.path_params["id"])
     kind = request.query_params.get("type", "any")
     if kind in ("customer", "internal"):
         notes = [n for n in notes if n["customer_note"] == (kind == "customer")]
@@ -577,79 +576,79 @@ async def list_notes(request: Request, shop: Shop) -> Response:
 
 async def add_note(request: Request, shop: Shop) -> Response:
     order_id = request.path_params["id"]
-    note = shop.state.add_note(order_id, await _body(request))
+    note = shop.state.notes.add(order_id, await _body(request))
     return _created(shop, note, f"orders/{order_id}/notes")
 
 
 async def list_trackings(request: Request, shop: Shop) -> Response:
-    return wc_json(shop.state, shop.state.list_trackings(request.path_params["id"]))
+    return wc_json(shop.state, shop.state.notes.list_trackings(request.path_params["id"]))
 
 
 async def add_tracking(request: Request, shop: Shop) -> Response:
-    tracking = shop.state.add_tracking(request.path_params["id"], await _body(request))
+    tracking = shop.state.notes.add_tracking(request.path_params["id"], await _body(request))
     return wc_json(shop.state, tracking, 201)
 
 
 async def list_customers(request: Request, shop: Shop) -> Response:
-    items = shop.state.list_customers(
+    items = shop.state.customers.list(
         email=request.query_params.get("email"), role=request.query_params.get("role", "customer")
     )
     return _page(request, shop, items)
 
 
 async def create_customer(request: Request, shop: Shop) -> Response:
-    return _created(shop, shop.state.create_customer(await _body(request)), "customers")
+    return _created(shop, shop.state.customers.create(await _body(request)), "customers")
 
 
 async def get_customer(request: Request, shop: Shop) -> Response:
-    return wc_json(shop.state, shop.state.get_customer(request.path_params["id"]))
+    return wc_json(shop.state, shop.state.customers.get(request.path_params["id"]))
 
 
 async def update_customer(request: Request, shop: Shop) -> Response:
-    customer = shop.state.update_customer(request.path_params["id"], await _body(request))
+    customer = shop.state.customers.update(request.path_params["id"], await _body(request))
     return wc_json(shop.state, customer)
 
 
 async def list_webhooks(request: Request, shop: Shop) -> Response:
-    return _page(request, shop, shop.state.list_webhooks(request.query_params.get("status", "all")))
+    return _page(request, shop, shop.state.webhooks.list(request.query_params.get("status", "all")))
 
 
 async def create_webhook(request: Request, shop: Shop) -> Response:
     """Store the webhook, then ping its URL before answering (as the real shop does)."""
-    webhook = shop.state.create_webhook(await _body(request))
+    webhook = shop.state.webhooks.create(await _body(request))
     if webhook["status"] == "active":
         await shop.deliverer.ping(webhook)
     return _created(shop, webhook, "webhooks")
 
 
 async def get_webhook(request: Request, shop: Shop) -> Response:
-    return wc_json(shop.state, shop.state.get_webhook(request.path_params["id"]))
+    return wc_json(shop.state, shop.state.webhooks.get(request.path_params["id"]))
 
 
 async def update_webhook(request: Request, shop: Shop) -> Response:
-    webhook = shop.state.update_webhook(request.path_params["id"], await _body(request))
+    webhook = shop.state.webhooks.update(request.path_params["id"], await _body(request))
     return wc_json(shop.state, webhook)
 
 
 async def delete_webhook(request: Request, shop: Shop) -> Response:
-    return wc_json(shop.state, shop.state.delete_webhook(request.path_params["id"]))
+    return wc_json(shop.state, shop.state.webhooks.delete(request.path_params["id"]))
 
 
 async def plugin_status(request: Request, shop: Shop) -> Response:
-    return wc_json(shop.state, shop.state.plugin_status())
+    return wc_json(shop.state, shop.state.companion.status())
 
 
 async def plugin_pair(request: Request, shop: Shop) -> Response:
-    return wc_json(shop.state, shop.state.pair(await _body(request)))
+    return wc_json(shop.state, shop.state.companion.pair(await _body(request)))
 
 
 async def list_plugin_shipments(request: Request, shop: Shop) -> Response:
-    return wc_json(shop.state, shop.state.list_plugin_shipments(request.path_params["id"]))
+    return wc_json(shop.state, shop.state.companion.list_shipments(request.path_params["id"]))
 
 
 async def add_plugin_shipment(request: Request, shop: Shop) -> Response:
     """The hub's shipment: 201 when created, 200 with the existing one for a known external_id."""
-    shipment, created = shop.state.add_plugin_shipment(
+    shipment, created = shop.state.companion.add_shipment(
         request.path_params["id"], await _body(request), source="hub"
     )
     return wc_json(shop.state, shipment, 201 if created else 200)
@@ -659,18 +658,20 @@ async def add_plugin_shipment(request: Request, shop: Shop) -> Response:
 
 
 def _needs_plugin(shop: Shop) -> None:
-    if not shop.state.companion_plugin:
-        raise ShopError(404, "sandbox_no_companion_plugin", "the sandbox runs without the companion plugin")
+    if not shop.state.companion.installed:
+        raise ShopError(
+            404, "sandbox_no_companion_plugin", "the sandbox runs without the companion plugin"
+        )
 
 
 async def sandbox_checkout(request: Request, shop: Shop) -> Response:
     _needs_plugin(shop)
-    return wc_json(shop.state, shop.state.start_checkout(await _body(request)), 201)
+    return wc_json(shop.state, shop.state.companion.start_checkout(await _body(request)), 201)
 
 
 async def sandbox_shipment(request: Request, shop: Shop) -> Response:
     _needs_plugin(shop)
-    shipment, _ = shop.state.add_plugin_shipment(
+    shipment, _ = shop.state.companion.add_shipment(
         request.path_params["id"], await _body(request), source="shop"
     )
     return wc_json(shop.state, shipment, 201)
@@ -692,12 +693,13 @@ async def sandbox_order(request: Request, shop: Shop) -> Response:
     body = await _body(request)
     if body.get("checkout_id"):
         _needs_plugin(shop)
-    return wc_json(shop.state, shop.state.place_order(body), 201)
+        return wc_json(shop.state, shop.state.companion.place_order(body), 201)
+    return wc_json(shop.state, shop.state.orders.place(body), 201)
 
 
 async def sandbox_stock(request: Request, shop: Shop) -> Response:
-    shop.state.set_stock_by_sku(await _body(request))
-    return wc_json(shop.state, shop.state.snapshot()["products"])
+    shop.state.products.set_stock_by_sku(await _body(request))
+    return wc_json(shop.state, shop.state.products.summary())
 
 
 async def sandbox_run_queue(request: Request, shop: Shop) -> Response:
@@ -705,7 +707,7 @@ async def sandbox_run_queue(request: Request, shop: Shop) -> Response:
 
 
 async def sandbox_deliveries(request: Request, shop: Shop) -> Response:
-    return wc_json(shop.state, shop.state.delivery_log())
+    return wc_json(shop.state, shop.state.webhooks.delivery_log())
 
 
 async def sandbox_state(request: Request, shop: Shop) -> Response:

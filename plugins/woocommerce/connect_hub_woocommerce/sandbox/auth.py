@@ -23,14 +23,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from urllib.parse import parse_qsl, quote, unquote_plus, urlsplit, urlunsplit
 
-from connect_hub_woocommerce.sandbox.state import (
-    NONCE_WINDOW,
-    READ,
-    WRITE,
-    ApiKey,
-    ShopError,
-    ShopState,
-)
+from connect_hub_woocommerce.sandbox.errors import ShopError
+from connect_hub_woocommerce.sandbox.keys import NONCE_WINDOW, READ, WRITE, ApiKey, Keys
 
 SIGNATURE_METHODS = {"HMAC-SHA1": hashlib.sha1, "HMAC-SHA256": hashlib.sha256}
 OAUTH_REQUIRED = (
@@ -110,7 +104,7 @@ def _auth_error(message: str, code: str = "woocommerce_rest_authentication_error
 
 
 def authenticate(
-    state: ShopState,
+    keys: Keys,
     *,
     method: str,
     url: str,
@@ -127,9 +121,9 @@ def authenticate(
     key: ApiKey | None = None
     error: ShopError | None = None
     if https_mode:
-        key, error = _basic(state, query, headers)
+        key, error = _basic(keys, query, headers)
     if key is None:
-        oauth = _oauth(state, method, url, query, headers, https_mode, now)
+        oauth = _oauth(keys, method, url, query, headers, https_mode, now)
         if oauth is not None:
             key = oauth
     if key is None and error is not None:
@@ -144,7 +138,7 @@ def authenticate(
 
 
 def _basic(
-    state: ShopState, query: list[tuple[str, str]], headers: Mapping[str, str]
+    keys: Keys, query: list[tuple[str, str]], headers: Mapping[str, str]
 ) -> tuple[ApiKey | None, ShopError | None]:
     """Basic auth or ``consumer_key``/``consumer_secret`` query parameters (https only)."""
     params = dict(query)
@@ -161,7 +155,7 @@ def _basic(
         consumer_key, _, consumer_secret = decoded.partition(":")
     if not consumer_key or not consumer_secret:
         return None, None
-    key = state.api_key(consumer_key)
+    key = keys.get(consumer_key)
     if key is None:
         return None, None
     if not hmac.compare_digest(key.consumer_secret.encode(), consumer_secret.encode()):
@@ -170,7 +164,7 @@ def _basic(
 
 
 def _oauth(
-    state: ShopState,
+    keys: Keys,
     method: str,
     url: str,
     query: list[tuple[str, str]],
@@ -192,7 +186,7 @@ def _oauth(
             f"Missing OAuth parameter{plural} {', '.join(missing)}",
             "woocommerce_rest_authentication_missing_parameter",
         )
-    key = state.api_key(params["oauth_consumer_key"])
+    key = keys.get(params["oauth_consumer_key"])
     if key is None:
         raise _auth_error("Consumer key is invalid.")
     given = params.pop("oauth_signature").replace(" ", "+")
@@ -213,6 +207,6 @@ def _oauth(
     window = NONCE_WINDOW.total_seconds()
     if abs(timestamp - now.timestamp()) > window:
         raise _auth_error("Invalid timestamp.")
-    if not state.use_nonce(key.consumer_key, params["oauth_nonce"], now):
+    if not keys.use_nonce(key.consumer_key, params["oauth_nonce"], now):
         raise _auth_error("Invalid nonce - nonce has already been used.")
     return key

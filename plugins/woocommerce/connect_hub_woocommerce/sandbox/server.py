@@ -10,7 +10,8 @@ import uvicorn
 from connect_hub.local_server import bind, serving
 
 from connect_hub_woocommerce.sandbox.app import create_app
-from connect_hub_woocommerce.sandbox.state import ApiKey, ShopState
+from connect_hub_woocommerce.sandbox.keys import ApiKey
+from connect_hub_woocommerce.sandbox.state import ShopState
 
 DEMO_KEY = ApiKey("ck_demo", "cs_demo")
 
@@ -38,7 +39,7 @@ def _state(
     if not key_list:
         raise ValueError("the sandbox needs at least one API key")
     return ShopState(
-        keys={key.consumer_key: key for key in key_list},
+        keys=key_list,
         url=url,
         version=version,
         custom_statuses=tuple(custom_statuses),
@@ -64,7 +65,11 @@ def run_sandbox(
 ) -> None:
     """Serve the sandbox until interrupted (Ctrl-C); ``url`` is the shop's public address."""
     state = _state(
-        url or f"http://{host}:{port}", keys, version, custom_statuses, shipment_tracking,
+        url or f"http://{host}:{port}",
+        keys,
+        version,
+        custom_statuses,
+        shipment_tracking,
         companion_plugin,
     )
     if seed:
@@ -114,5 +119,5 @@ def running_sandbox(
         delivery_timeout=delivery_timeout,
     )
     with serving(app, sock, name="WooCommerce sandbox", lifespan="on"):
-        first = next(iter(state.keys.values()))
+        first = state.keys.first()
         yield RunningSandbox(url, state, first.consumer_key, first.consumer_secret)

@@ -1,19 +1,19 @@
 """Resources as the real shop renders them in REST answers and webhook bodies (see samples/).
 
 Prices and totals are strings, a line item's ``price`` is a number, dates are local (the sandbox
-runs in UTC, so ``date_x`` equals ``date_x_gmt``), and every object carries ``_links``.
+runs in UTC, so ``date_x`` equals ``date_x_gmt``), and every object carries ``_links``. The
+functions take the stored record and what the resource computed for it (a parent, a price), so
+this module depends on no resource: ``url`` is the shop's address without a trailing slash.
 """
 
 from __future__ import annotations
 
 import hashlib
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from connect_hub_woocommerce.sandbox.webhooks import hooks_for
-
-if TYPE_CHECKING:
-    from connect_hub_woocommerce.sandbox.state import ShopState
+from connect_hub_woocommerce.sandbox.topics import hooks_for
+from connect_hub_woocommerce.sandbox.values import wc_date
 
 Json = dict[str, Any]
 ALLOW_ALL = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -23,15 +23,11 @@ ADDRESS_FIELDS = (
 )  # fmt: skip
 
 
-def _date(value: Any) -> str | None:
-    return value.strftime("%Y-%m-%dT%H:%M:%S") if value is not None else None
-
-
 def _dates(record: Json, *names: str) -> Json:
     shown: Json = {}
     for name in names:
-        shown[name] = _date(record[name])
-        shown[f"{name}_gmt"] = _date(record[name])
+        shown[name] = wc_date(record[name])
+        shown[f"{name}_gmt"] = wc_date(record[name])
     return shown
 
 
@@ -39,12 +35,10 @@ def _money(value: Decimal | None) -> str:
     return f"{value:.2f}" if value is not None else ""
 
 
-def _links(state: ShopState, path: str, collection: str, **extra: list[Json]) -> Json:
+def _links(url: str, path: str, collection: str, **extra: list[Json]) -> Json:
     return {
-        "self": [
-            {"href": f"{state.url}/wp-json/wc/v3/{path}", "targetHints": {"allow": ALLOW_ALL}}
-        ],
-        "collection": [{"href": f"{state.url}/wp-json/wc/v3/{collection}"}],
+        "self": [{"href": f"{url}/wp-json/wc/v3/{path}", "targetHints": {"allow": ALLOW_ALL}}],
+        "collection": [{"href": f"{url}/wp-json/wc/v3/{collection}"}],
         **extra,
     }
 
@@ -58,24 +52,6 @@ def address(data: Any, *, email: bool, fill: bool = True) -> Json:
     return {name: str(data.get(name) or "") for name in names}
 
 
-def product_name(state: ShopState, product: Json) -> str:
-    """A product's name; a variation's is ``Parent - S`` (its options joined)."""
-    if product["type"] != "variation":
-        return product["name"]
-    parent = state.products.get(product["parent_id"])
-    options = ", ".join(a["option"] for a in product["attributes"])
-    base = parent["name"] if parent else ""
-    return f"{base} - {options}" if options else base
-
-
-def stock_status(state: ShopState, product: Json) -> str:
-    """A variable product is in stock when one of its variations is."""
-    if product["type"] == "variable" and product["variations"]:
-        statuses = {stock_status(state, state.products[v]) for v in product["variations"]}
-        return "instock" if "instock" in statuses else "outofstock"
-    return product["stock_status"]
-
-
 def _price_html(price: Decimal | None) -> str:
     if price is None:
         return ""
@@ -85,27 +61,32 @@ def _price_html(price: Decimal | None) -> str:
     )
 
 
-def product(state: ShopState, record: Json) -> Json:
-    """``GET /products/{id}``: a product, or a variation in the product shape (webhook body)."""
-    price = state.price_of(record)
+def product(
+    url: str,
+    record: Json,
+    *,
+    parent: Json | None,
+    name: str,
+    price: Decimal | None,
+    stock_status: str,
+) -> Json:
+    """``GET /products/{id}``: a product, or a variation in the product shape (webhook body);
+    ``parent`` is a variation's parent product, ``price`` the active price."""
     variation = record["type"] == "variation"
-    parent = state.products.get(record["parent_id"]) if variation else None
     slug = record["slug"] or (
         f"{parent['slug']}-{'-'.join(a['option'].lower() for a in record['attributes'])}"
         if parent
         else ""
     )
     permalink = (
-        f"{state.url}/product/{parent['slug']}/?"
+        f"{url}/product/{parent['slug']}/?"
         + "&".join(f"attribute_{a['slug']}={a['option']}" for a in record["attributes"])
         if parent
-        else f"{state.url}/product/{slug}/"
+        else f"{url}/product/{slug}/"
     )
-    extra = (
-        {"up": [{"href": f"{state.url}/wp-json/wc/v3/products/{parent['id']}"}]} if parent else {}
-    )
+    extra = {"up": [{"href": f"{url}/wp-json/wc/v3/products/{parent['id']}"}]} if parent else {}
     return {
-        "id": record["id"], "name": product_name(state, record), "slug": slug,
+        "id": record["id"], "name": name, "slug": slug,
         "permalink": permalink,
         **_dates(record, "date_created", "date_modified"),
         "type": record["type"], "status": record["status"], "featured": False,
@@ -131,24 +112,22 @@ def product(state: ShopState, record: Json) -> Json:
         "default_attributes": [], "variations": list(record["variations"]),
         "grouped_products": [], "menu_order": record["menu_order"],
         "price_html": _price_html(price), "related_ids": [],
-        "meta_data": list(record["meta_data"]), "stock_status": stock_status(state, record),
+        "meta_data": list(record["meta_data"]), "stock_status": stock_status,
         "has_options": record["type"] == "variable", "post_password": "",
         "global_unique_id": record["global_unique_id"],
-        "_links": _links(state, f"products/{record['id']}", "products", **extra),
+        "_links": _links(url, f"products/{record['id']}", "products", **extra),
     }  # fmt: skip
 
 
-def variation(state: ShopState, record: Json) -> Json:
+def variation(url: str, record: Json, *, parent: Json | None, price: Decimal | None) -> Json:
     """``GET /products/{parent}/variations/{id}``: the variation shape."""
-    price = state.price_of(record)
     parent_id = record["parent_id"]
-    parent = state.products.get(parent_id)
     query = "&".join(f"attribute_{a['slug']}={a['option']}" for a in record["attributes"])
     return {
         "id": record["id"], "type": "variation",
         **_dates(record, "date_created", "date_modified"),
         "description": record["description"],
-        "permalink": f"{state.url}/product/{parent['slug'] if parent else ''}/?{query}",
+        "permalink": f"{url}/product/{parent['slug'] if parent else ''}/?{query}",
         "sku": record["sku"], "global_unique_id": record["global_unique_id"],
         "price": _money(price), "regular_price": record["regular_price"],
         "sale_price": record["sale_price"], "date_on_sale_from": None,
@@ -165,32 +144,37 @@ def variation(state: ShopState, record: Json) -> Json:
         "menu_order": record["menu_order"], "meta_data": list(record["meta_data"]),
         "name": ", ".join(a["option"] for a in record["attributes"]), "parent_id": parent_id,
         "_links": _links(
-            state, f"products/{parent_id}/variations/{record['id']}",
+            url, f"products/{parent_id}/variations/{record['id']}",
             f"products/{parent_id}/variations",
-            up=[{"href": f"{state.url}/wp-json/wc/v3/products/{parent_id}"}],
+            up=[{"href": f"{url}/wp-json/wc/v3/products/{parent_id}"}],
         ),
     }  # fmt: skip
 
 
-def order(state: ShopState, record: Json) -> Json:
-    """``GET /orders/{id}``."""
-    total, shipping = state.order_total(record)
+def order_total(record: Json) -> tuple[Decimal, Decimal]:
+    """(total, shipping total) of an order."""
+    shipping = sum((Decimal(s["total"]) for s in record["shipping_lines"]), Decimal(0))
+    lines = sum((Decimal(line["total"]) for line in record["line_items"]), Decimal(0))
+    return lines + shipping, shipping
+
+
+def order(url: str, version: str, record: Json) -> Json:
+    """``GET /orders/{id}``; ``version`` is the WooCommerce version that saved it."""
+    total, shipping = order_total(record)
     status = record["status"]
     links: Json = {
         "email_templates": [{
             "embeddable": True,
-            "href": f"{state.url}/wp-json/wc/v3/orders/{record['id']}/actions/email_templates",
+            "href": f"{url}/wp-json/wc/v3/orders/{record['id']}/actions/email_templates",
         }],
     }  # fmt: skip
     if record["customer_id"]:
-        links["customer"] = [
-            {"href": f"{state.url}/wp-json/wc/v3/customers/{record['customer_id']}"}
-        ]
+        links["customer"] = [{"href": f"{url}/wp-json/wc/v3/customers/{record['customer_id']}"}]
     return {
         "id": record["id"], "parent_id": 0, "status": status, "currency": record["currency"],
-        "version": state.version, "prices_include_tax": False,
-        "date_created": _date(record["date_created"]),
-        "date_modified": _date(record["date_modified"]), "discount_total": "0.00",
+        "version": version, "prices_include_tax": False,
+        "date_created": wc_date(record["date_created"]),
+        "date_modified": wc_date(record["date_modified"]), "discount_total": "0.00",
         "discount_tax": "0.00", "shipping_total": _money(shipping), "shipping_tax": "0.00",
         "cart_tax": "0.00", "total": _money(total), "total_tax": "0.00",
         "customer_id": record["customer_id"], "order_key": record["order_key"],
@@ -200,22 +184,22 @@ def order(state: ShopState, record: Json) -> Json:
         "transaction_id": record["transaction_id"], "customer_ip_address": "",
         "customer_user_agent": "", "created_via": record["created_via"],
         "customer_note": record["customer_note"],
-        "date_completed": _date(record["date_completed"]),
-        "date_paid": _date(record["date_paid"]), "cart_hash": "", "number": str(record["id"]),
+        "date_completed": wc_date(record["date_completed"]),
+        "date_paid": wc_date(record["date_paid"]), "cart_hash": "", "number": str(record["id"]),
         "meta_data": list(record["meta_data"]),
         "line_items": [_line(line) for line in record["line_items"]],
         "tax_lines": [], "shipping_lines": [_shipping_line(s) for s in record["shipping_lines"]],
         "fee_lines": [], "coupon_lines": [], "refunds": [],
-        "payment_url": f"{state.url}/checkout/order-pay/{record['id']}/?pay_for_order=true"
+        "payment_url": f"{url}/checkout/order-pay/{record['id']}/?pay_for_order=true"
         f"&key={record['order_key']}",
         "is_editable": status in ("pending", "on-hold", "auto-draft", "checkout-draft"),
         "needs_payment": status in ("pending", "failed") and total > 0,
         "needs_processing": True,
-        "date_created_gmt": _date(record["date_created"]),
-        "date_modified_gmt": _date(record["date_modified"]),
-        "date_completed_gmt": _date(record["date_completed"]),
-        "date_paid_gmt": _date(record["date_paid"]), "currency_symbol": "$",
-        "_links": _links(state, f"orders/{record['id']}", "orders", **links),
+        "date_created_gmt": wc_date(record["date_created"]),
+        "date_modified_gmt": wc_date(record["date_modified"]),
+        "date_completed_gmt": wc_date(record["date_completed"]),
+        "date_paid_gmt": wc_date(record["date_paid"]), "currency_symbol": "$",
+        "_links": _links(url, f"orders/{record['id']}", "orders", **links),
     }  # fmt: skip
 
 
@@ -241,13 +225,13 @@ def _shipping_line(line: Json) -> Json:
     }  # fmt: skip
 
 
-def note(state: ShopState, order_record: Json, record: Json) -> Json:
+def note(url: str, order_id: int, record: Json) -> Json:
     """``GET /orders/{id}/notes/{note}``."""
-    base = f"{state.url}/wp-json/wc/v3/orders/{order_record['id']}"
+    base = f"{url}/wp-json/wc/v3/orders/{order_id}"
     return {
         "id": record["id"], "author": record["author"],
-        "date_created": _date(record["date_created"]),
-        "date_created_gmt": _date(record["date_created"]), "note": record["note"],
+        "date_created": wc_date(record["date_created"]),
+        "date_created_gmt": wc_date(record["date_created"]), "note": record["note"],
         "customer_note": record["customer_note"],
         "_links": {
             "self": [{"href": f"{base}/notes/{record['id']}", "targetHints": {"allow": ["GET", "DELETE"]}}],
@@ -267,14 +251,14 @@ TRACKING_LINKS = {
 }
 
 
-def tracking(state: ShopState, order_record: Json, record: Json) -> Json:
+def tracking(url: str, order_id: int, record: Json) -> Json:
     """A Shipment Tracking entry as the extension's REST API shows it."""
     provider = record["custom_tracking_provider"] or record["tracking_provider"]
     template = TRACKING_LINKS.get(record["tracking_provider"].lower().replace(" ", ""))
     link = record["custom_tracking_link"] or (
         template.format(number=record["tracking_number"]) if template else ""
     )
-    base = f"{state.url}/wp-json/wc-shipment-tracking/v3/orders/{order_record['id']}"
+    base = f"{url}/wp-json/wc-shipment-tracking/v3/orders/{order_id}"
     return {
         "tracking_id": record["tracking_id"], "tracking_provider": provider,
         "tracking_link": link, "tracking_number": record["tracking_number"],
@@ -282,12 +266,12 @@ def tracking(state: ShopState, order_record: Json, record: Json) -> Json:
         "_links": {
             "self": [{"href": f"{base}/shipment-trackings/{record['tracking_id']}"}],
             "collection": [{"href": f"{base}/shipment-trackings"}],
-            "up": [{"href": f"{state.url}/wp-json/wc/v3/orders/{order_record['id']}"}],
+            "up": [{"href": f"{url}/wp-json/wc/v3/orders/{order_id}"}],
         },
     }  # fmt: skip
 
 
-def customer(state: ShopState, record: Json) -> Json:
+def customer(url: str, record: Json) -> Json:
     """``GET /customers/{id}``."""
     avatar = hashlib.sha256(record["email"].strip().lower().encode()).hexdigest()
     return {
@@ -299,11 +283,11 @@ def customer(state: ShopState, record: Json) -> Json:
         "is_paying_customer": record["is_paying_customer"],
         "avatar_url": f"https://secure.gravatar.com/avatar/{avatar}?s=96&d=mm&r=g",
         "meta_data": list(record["meta_data"]),
-        "_links": _links(state, f"customers/{record['id']}", "customers"),
+        "_links": _links(url, f"customers/{record['id']}", "customers"),
     }  # fmt: skip
 
 
-def webhook(state: ShopState, record: Json) -> Json:
+def webhook(url: str, record: Json) -> Json:
     """``GET /webhooks/{id}``: never the secret, never the failure count."""
     resource, _, event = record["topic"].partition(".")
     return {
@@ -311,5 +295,5 @@ def webhook(state: ShopState, record: Json) -> Json:
         "topic": record["topic"], "resource": resource, "event": event,
         "hooks": hooks_for(record["topic"]), "delivery_url": record["delivery_url"],
         **_dates(record, "date_created", "date_modified"),
-        "_links": _links(state, f"webhooks/{record['id']}", "webhooks"),
+        "_links": _links(url, f"webhooks/{record['id']}", "webhooks"),
     }  # fmt: skip

@@ -1,75 +1,38 @@
-"""Webhook deliveries as the real shop makes them: a job queue, merged events, signed bodies.
+"""Webhooks as the real shop keeps them: subscriptions, the job queue of deliveries, the send log.
 
 - A change queues one action per (webhook, object); more changes before the queue runs merge
-  into that action, as Action Scheduler does. The body is built when the action runs, so it
-  shows the object's latest state.
-- A send is a POST of the JSON body with the ``X-WC-Webhook-*`` headers; 200-302 is success.
-  There are no retries. A failure while the count is already above 5 disables the webhook
-  (the 7th in a row), and the count stays at 6, also after re-enabling; a success resets it.
-- The creation ping is ``webhook_id=<id>`` as a form, no ``X-WC-Webhook-*`` headers, not logged
-  as a failure whatever the answer.
+  into that action, as Action Scheduler does. The body is built when the action runs (by
+  :mod:`.delivery`), so it shows the object's latest state.
+- Success is 200-302; there are no retries. A failure while the count is already above 5
+  disables the webhook (the 7th in a row), and the count stays at 6, also after re-enabling; a
+  success resets it.
 - The companion plugin's messages (``checkout.*``, ``shipment.created``) go through the same
-  queue with the body fixed when queued, to the address and secret given at pairing, signed and
-  headed like a webhook plus ``X-Connect-Hub-Plugin: <version>``; never merged, never retried.
+  queue with the body fixed when queued; never merged.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-import time
-import uuid
+import copy
+import re
+import secrets
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
-import httpx
+from connect_hub_woocommerce.sandbox import shapes
+from connect_hub_woocommerce.sandbox.context import ShopContext
+from connect_hub_woocommerce.sandbox.errors import ShopError, invalid_param
+from connect_hub_woocommerce.sandbox.topics import valid_topic
+from connect_hub_woocommerce.sandbox.values import Json, encode
 
-from connect_hub_woocommerce.webhooks import sign
-
-if TYPE_CHECKING:
-    from connect_hub_woocommerce.sandbox.state import ShopState
-
-Json = dict[str, Any]
-PLUGIN_VERSION = "0.1.0"
-"""The companion plugin version the sandbox reports."""
 PLUGIN_WEBHOOK_ID = 0
 """The queue's webhook id for the companion plugin's messages (no WooCommerce webhook has it)."""
 DISABLE_AFTER = 5
 """A failure when the count is already above this disables the webhook (7 in a row)."""
-
-TOPIC_HOOKS: dict[str, list[str]] = {
-    "coupon.created": ["woocommerce_process_shop_coupon_meta", "woocommerce_new_coupon"],
-    "coupon.updated": ["woocommerce_process_shop_coupon_meta", "woocommerce_update_coupon"],
-    "coupon.deleted": ["wp_trash_post"],
-    "coupon.restored": ["untrashed_post"],
-    "customer.created": ["user_register", "woocommerce_created_customer", "woocommerce_new_customer"],
-    "customer.updated": ["profile_update", "woocommerce_update_customer"],
-    "customer.deleted": ["delete_user"],
-    "order.created": ["woocommerce_new_order"],
-    "order.updated": ["woocommerce_update_order", "woocommerce_order_refunded"],
-    "order.deleted": ["wp_trash_post"],
-    "order.restored": ["untrashed_post"],
-    "product.created": ["woocommerce_process_product_meta", "woocommerce_new_product",
-                        "woocommerce_new_product_variation"],
-    "product.updated": ["woocommerce_process_product_meta", "woocommerce_update_product",
-                        "woocommerce_update_product_variation"],
-    "product.deleted": ["wp_trash_post"],
-    "product.restored": ["untrashed_post"],
-}  # fmt: skip
-
-
-def valid_topic(topic: str) -> bool:
-    """A resource topic the shop knows, or any ``action.<hook>``."""
-    return topic in TOPIC_HOOKS or (topic.startswith("action.") and len(topic) > len("action."))
-
-
-def hooks_for(topic: str) -> list[str]:
-    """The WordPress hooks a topic listens to, as ``GET /webhooks`` shows them."""
-    if topic.startswith("action."):
-        return [topic.removeprefix("action.")]
-    return list(TOPIC_HOOKS.get(topic, []))
+WEBHOOK_STATUSES = ("active", "paused", "disabled")
 
 
 @dataclass(frozen=True)
@@ -128,137 +91,171 @@ def record_result(webhook: Json, success: bool, now: datetime) -> None:
         webhook["failure_count"] += 1
 
 
-def encode(data: Any) -> bytes:
-    """JSON as PHP's ``wp_json_encode`` writes it: compact, ``\\/`` and ``\\uXXXX`` escapes."""
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=True).replace("/", "\\/").encode()
+class Webhooks:
+    """The shop's webhooks (``records`` by id, secret and failure count included), the queue of
+    pending deliveries and the log of every send."""
+
+    def __init__(self, ctx: ShopContext):
+        self.ctx = ctx
+        self.records: dict[int, Json] = {}
+        self.pending = PendingQueue()
+        self.deliveries: list[Json] = []
+        self._muted = False
+
+    def reset(self) -> None:
+        with self.ctx.lock:
+            self.records.clear()
+            self.pending.clear()
+            self.deliveries.clear()
+
+    # --- events ---------------------------------------------------------------------------
+
+    def emit(self, resource: str, event: str, resource_id: int) -> None:
+        """Queue ``resource.event`` for every active webhook on that topic (merged per object)."""
+        topic = f"{resource}.{event}"
+        with self.ctx.lock:
+            if self._muted:
+                return
+            for webhook in self.records.values():
+                if webhook["status"] == "active" and webhook["topic"] == topic:
+                    self.pending.add(webhook["id"], topic, resource_id)
+
+    def emit_message(self, topic: str, body: Json) -> None:
+        """Queue a companion plugin message (sent to the paired hub when the queue runs)."""
+        with self.ctx.lock:
+            self.pending.add_message(topic, encode(body))
+
+    @contextmanager
+    def muted(self) -> Iterator[None]:
+        """No webhook event while inside (the shop as it was before anyone subscribed)."""
+        with self.ctx.lock:
+            self._muted = True
+            try:
+                yield
+            finally:
+                self._muted = False
+
+    def take_pending(self) -> list[Action]:
+        """Every queued action, oldest first; the queue is empty afterwards."""
+        with self.ctx.lock:
+            return self.pending.take_all()
+
+    # --- the REST resource ----------------------------------------------------------------
+
+    def list(self, status: str = "all") -> list[Json]:
+        with self.ctx.lock:
+            return [
+                shapes.webhook(self.ctx.url, w)
+                for w in self.records.values()
+                if status == "all" or w["status"] == status
+            ]
+
+    def get(self, webhook_id: int) -> Json:
+        with self.ctx.lock:
+            return shapes.webhook(self.ctx.url, self._webhook(webhook_id))
+
+    def _webhook(self, webhook_id: int) -> Json:
+        webhook = self.records.get(webhook_id)
+        if webhook is None:
+            raise ShopError(404, "woocommerce_rest_webhook_invalid_id", "Invalid ID.")
+        return webhook
+
+    def record(self, webhook_id: int) -> Json | None:
+        """A copy of the stored webhook, secret and failure count included (None if gone)."""
+        with self.ctx.lock:
+            webhook = self.records.get(webhook_id)
+            return copy.deepcopy(webhook) if webhook is not None else None
+
+    def create(self, data: Json) -> Json:
+        """Store a webhook; the caller sends the ping. The answer shows ``date_modified`` null."""
+        with self.ctx.lock:
+            topic = data.get("topic")
+            if not isinstance(topic, str) or not valid_topic(topic):
+                raise ShopError(
+                    400, "woocommerce_rest_shop_webhook_invalid_topic",
+                    "Webhook topic is required and must be valid.",
+                )  # fmt: skip
+            _check_delivery_url(data.get("delivery_url"))
+            status = data.get("status", "active")
+            _check_status(status)
+            now = self.ctx.now()
+            webhook = {
+                "id": self.ctx.next_id("webhook"),
+                "name": str(data.get("name") or f"Webhook created on {now:%b %d, %Y @ %I:%M %p}"),
+                "status": status, "topic": topic, "delivery_url": data["delivery_url"],
+                "secret": str(data.get("secret") or secrets.token_urlsafe(37)[:50]),
+                "failure_count": 0, "date_created": now, "date_modified": None,
+            }  # fmt: skip
+            self.records[webhook["id"]] = webhook
+            shown = shapes.webhook(self.ctx.url, webhook)
+            webhook["date_modified"] = now
+            return shown
+
+    def update(self, webhook_id: int, data: Json) -> Json:
+        """Change a webhook; re-activating keeps its failure count (no ping)."""
+        with self.ctx.lock:
+            webhook = self._webhook(webhook_id)
+            if "topic" in data and not (
+                isinstance(data["topic"], str) and valid_topic(data["topic"])
+            ):
+                raise ShopError(
+                    400, "woocommerce_rest_shop_webhook_invalid_topic",
+                    "Webhook topic is required and must be valid.",
+                )  # fmt: skip
+            if "delivery_url" in data:
+                _check_delivery_url(data["delivery_url"])
+            if "status" in data:
+                _check_status(data["status"])
+            for name in ("name", "status", "topic", "delivery_url", "secret"):
+                if name in data:
+                    webhook[name] = data[name]
+            webhook["date_modified"] = self.ctx.now()
+            return shapes.webhook(self.ctx.url, webhook)
+
+    def delete(self, webhook_id: int) -> Json:
+        with self.ctx.lock:
+            shown = shapes.webhook(self.ctx.url, self._webhook(webhook_id))
+            del self.records[webhook_id]
+            self.pending.drop_webhook(webhook_id)
+            return shown
+
+    # --- the send log ---------------------------------------------------------------------
+
+    def delivery_done(self, webhook_id: int, entry: Json, *, success: bool) -> None:
+        """Log one send and count it for the webhook (7 failures in a row disable it)."""
+        with self.ctx.lock:
+            self.deliveries.append(entry)
+            webhook = self.records.get(webhook_id)
+            if webhook is not None and entry["kind"] == "delivery":
+                record_result(webhook, success, self.ctx.now())
+
+    def log_ping(self, entry: Json) -> None:
+        with self.ctx.lock:
+            self.deliveries.append(entry)
+
+    def delivery_log(self) -> list[Json]:
+        with self.ctx.lock:
+            return copy.deepcopy(self.deliveries)
+
+    def summary(self) -> list[Json]:
+        """What ``GET /_sandbox/state`` shows of each webhook (failure count included)."""
+        with self.ctx.lock:
+            return [
+                {"id": w["id"], "topic": w["topic"], "status": w["status"],
+                 "delivery_url": w["delivery_url"], "failure_count": w["failure_count"]}
+                for w in self.records.values()
+            ]  # fmt: skip
 
 
-class Deliverer:
-    """Sends pings and runs the queue for one shop; lives in the server's event loop."""
+def _check_delivery_url(url: Any) -> None:
+    if not isinstance(url, str) or not re.match(r"https?://[^/\s]+", url):
+        raise ShopError(
+            400, "woocommerce_rest_shop_webhook_invalid_delivery_url",
+            "Webhook delivery URL must be a valid URL starting with http:// or https://.",
+        )  # fmt: skip
 
-    def __init__(self, state: ShopState, *, timeout: float = 60.0, wp_version: str = "6.8.8"):
-        self.state = state
-        self.timeout = timeout
-        self.user_agent = f"WooCommerce/{state.version} Hookshot (WordPress/{wp_version})"
-        self._client: httpx.AsyncClient | None = None
-        self._lock: asyncio.Lock | None = None
 
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.timeout, trust_env=False)
-        return self._client
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-
-    async def ping(self, webhook: Json) -> Json:
-        """POST ``webhook_id=<id>`` to a new webhook's URL, synchronously; logs the answer."""
-        headers = {
-            "User-Agent": self.user_agent,
-            "Content-Type": "application/x-www-form-urlencoded",
-        }
-        body = f"webhook_id={webhook['id']}".encode()
-        entry = await self._post(webhook, "ping", None, body, headers, "ping")
-        self.state.log_ping(entry)
-        return entry
-
-    async def run_queue(self) -> list[Json]:
-        """Send every queued action now, one after the other; returns their log entries."""
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
-            actions = self.state.take_pending()
-            sent = []
-            for action in actions:
-                entry = await self._deliver(action)
-                if entry is not None:
-                    sent.append(entry)
-            return sent
-
-    async def run_forever(self, interval: float) -> None:
-        """Run the queue every ``interval`` seconds (0: as soon as something is queued)."""
-        while True:
-            await asyncio.sleep(interval if interval > 0 else 0.02)
-            if len(self.state.pending):
-                await self.run_queue()
-
-    async def _deliver(self, action: Action) -> Json | None:
-        if action.body is not None:
-            return await self._deliver_message(action, action.body)
-        record = self.state.webhook_record(action.webhook_id)
-        if record is None or record["status"] != "active":
-            return None  # deleted, paused or disabled: the event is lost
-        resource, _, event = action.topic.partition(".")
-        body = encode(self.state.resource_json(resource, action.resource_id))
-        headers = {
-            "User-Agent": self.user_agent,
-            "Content-Type": "application/json",
-            "X-WC-Webhook-Source": f"{self.state.url}/",
-            "X-WC-Webhook-Topic": action.topic,
-            "X-WC-Webhook-Resource": resource,
-            "X-WC-Webhook-Event": event,
-            "X-WC-Webhook-Signature": sign(record["secret"], body),
-            "X-WC-Webhook-ID": str(record["id"]),
-            "X-WC-Webhook-Delivery-ID": uuid.uuid4().hex,
-        }
-        entry = await self._post(
-            record, action.topic, action.resource_id, body, headers, "delivery"
-        )
-        self.state.delivery_done(record["id"], entry, success=entry["success"])
-        return entry
-
-    async def _deliver_message(self, action: Action, body: bytes) -> Json | None:
-        """Send a companion plugin message to the paired hub; dropped while unpaired."""
-        pairing = self.state.companion_pairing()
-        if pairing is None:
-            return None
-        record = {"id": PLUGIN_WEBHOOK_ID, "delivery_url": pairing["hub_url"]}
-        headers = {
-            "User-Agent": self.user_agent,
-            "Content-Type": "application/json",
-            "X-WC-Webhook-Source": f"{self.state.url}/",
-            "X-WC-Webhook-Topic": action.topic,
-            "X-WC-Webhook-Signature": sign(pairing["secret"], body),
-            "X-WC-Webhook-Delivery-ID": uuid.uuid4().hex,
-            "X-Connect-Hub-Plugin": PLUGIN_VERSION,
-        }
-        entry = await self._post(record, action.topic, None, body, headers, "plugin")
-        self.state.log_ping(entry)
-        return entry
-
-    async def _post(
-        self,
-        record: Json,
-        topic: str,
-        resource_id: int | None,
-        body: bytes,
-        headers: dict[str, str],
-        kind: str,
-    ) -> Json:
-        started = time.monotonic()
-        status: int | None = None
-        error: str | None = None
-        try:
-            response = await self._http().post(
-                record["delivery_url"], content=body, headers=headers
-            )
-            status = response.status_code
-        except httpx.TimeoutException:
-            error = f"timed out after {self.timeout:g}s"
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"
-        return {
-            "kind": kind,
-            "webhook_id": record["id"],
-            "topic": topic,
-            "resource_id": resource_id,
-            "delivery_url": record["delivery_url"],
-            "delivery_id": headers.get("X-WC-Webhook-Delivery-ID"),
-            "status": status,
-            "success": status is not None and 200 <= status <= 302,
-            "error": error,
-            "duration": round(time.monotonic() - started, 4),
-            "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
-        }
+def _check_status(status: Any) -> None:
+    if status not in WEBHOOK_STATUSES:
+        listed = ", ".join(WEBHOOK_STATUSES[:-1]) + f", and {WEBHOOK_STATUSES[-1]}"
+        raise invalid_param("status", f"status is not one of {listed}.", "rest_not_in_enum")

@@ -1,0 +1,60 @@
+"""REST API keys with their permissions, and the OAuth nonces each key has used."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+READ = "read"
+WRITE = "write"
+READ_WRITE = "read_write"
+PERMISSIONS = (READ, WRITE, READ_WRITE)
+NONCE_WINDOW = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """A REST API key pair with its permission: ``read``, ``write`` or ``read_write``."""
+
+    consumer_key: str
+    consumer_secret: str
+    permissions: str = READ_WRITE
+
+    def __post_init__(self) -> None:
+        if self.permissions not in PERMISSIONS:
+            raise ValueError(f"permissions must be one of {PERMISSIONS}, not {self.permissions!r}")
+
+
+class Keys:
+    """The shop's API keys (fixed at start) and the nonces used within the last 15 minutes."""
+
+    def __init__(self, keys: Iterable[ApiKey]):
+        self._keys = {key.consumer_key: key for key in keys}
+        self._nonces: dict[str, dict[str, datetime]] = {}
+        self._lock = threading.Lock()
+
+    def first(self) -> ApiKey:
+        return next(iter(self._keys.values()))
+
+    def get(self, consumer_key: str) -> ApiKey | None:
+        return self._keys.get(consumer_key)
+
+    def use_nonce(self, consumer_key: str, nonce: str, now: datetime) -> bool:
+        """Record ``nonce`` for the key; False when it was used within the last 15 minutes."""
+        with self._lock:
+            used = self._nonces.setdefault(consumer_key, {})
+            for old in [n for n, at in used.items() if at < now - NONCE_WINDOW]:
+                del used[old]
+            if nonce in used:
+                return False
+            used[nonce] = now
+            return True
+
+    def forget_nonces(self) -> None:
+        with self._lock:
+            self._nonces.clear()
+
+    def __len__(self) -> int:
+        return len(self._keys)
