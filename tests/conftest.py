@@ -10,5 +10,6 @@ from support import (  # noqa: F401
     redis_url,
     sandbox,
     simulator,
+    store,
     warehouse,
 )

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +100,17 @@ def require_service(name: str, port: int) -> None:
 def postgres() -> str:
     require_service("PostgreSQL", 5432)
     return PG_URL
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """The store opened on this test's loop, once on SQLite and once on PostgreSQL."""
+    from connect_hub.store.database import close_store, open_store
+
+    url = f"sqlite://{tmp_path}/store.db" if request.param == "sqlite" else request.getfixturevalue("postgres")
+    await open_store(url, apply_migrations=True)
+    yield request.param
+    await close_store()
 
 
 @pytest.fixture

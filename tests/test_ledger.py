@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from connect_hub.contracts import ExportResult, Incoming
 from connect_hub.pipeline import exporting, importing
 from connect_hub.pipeline.ingress import store_event
-from connect_hub.store.database import close_store, open_store
 from connect_hub.store.models import LedgerEntry, Record
 from test_store_and_pipeline import make_account, order
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def store(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[str]:
-    url = f"sqlite://{tmp_path}/store.db" if request.param == "sqlite" else request.getfixturevalue("postgres")
-    await open_store(url, apply_migrations=True)
-    yield request.param
-    await close_store()
 
 
 async def events(account: str, n: int) -> list[int]:

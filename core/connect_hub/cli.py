@@ -174,6 +174,8 @@ def _announce(process: Any) -> None:
     console.print(f"[green]connect-hub[/] account [bold]{runtime.account.name}[/] listening on {process.url} ({mode} mode)")
     for name in runtime.account.integrations:
         console.print(f"  webhooks for {name}: {process.url}/webhooks/{name}")
+    if runtime.config.admin_token and runtime.config.admin_token.get_secret_value():
+        console.print(f"  console: {process.url}/console/ (sign in with the admin token)")
 
 
 @app.command()
@@ -440,29 +442,32 @@ def _red(n: int) -> str:
 
 @app.command()
 def replay(
-    delivery: Annotated[int | None, typer.Argument(help="the delivery to replay")] = None,
-    event: Annotated[int | None, typer.Option("--event", help="replay this failed event (parse and merge it again)")] = None,
+    deliveries: Annotated[list[int] | None, typer.Argument(help="the deliveries to replay")] = None,
+    event: Annotated[list[int] | None, typer.Option("--event", help="replay this failed event (parse and merge it again); repeat for several")] = None,
     all_failed: Annotated[bool, typer.Option("--all-failed", help="replay every failed and dead delivery and every failed event")] = False,
     config: ConfigOption = Path(DEFAULT_CONFIG),
 ) -> None:
     """Put failed or dead work back to pending with fresh tries, and wake a worker."""
     from connect_hub.pipeline import replay as replaying
 
-    if sum(x is not None and x is not False for x in (delivery, event, all_failed)) != 1:
-        _fail("give one delivery id, or --event ID, or --all-failed")
+    given = [bool(deliveries), bool(event), all_failed]
+    if sum(given) != 1:
+        _fail("give delivery ids, or --event ID (repeatable), or --all-failed")
 
     async def go(rt: Any) -> tuple[list[int], list[int]]:
         name = rt.account.name
         if all_failed:
             return await replaying.replay_failed_deliveries(name), await replaying.replay_failed_events(name)
-        if event is not None:
-            return [], [event] if await replaying.replay_event(name, event) else []
-        return [delivery] if await replaying.replay_delivery(name, delivery) else [], []
+        if event:
+            return [], [i for i in event if await replaying.replay_event(name, i)]
+        return [i for i in deliveries or [] if await replaying.replay_delivery(name, i)], []
 
-    deliveries, events = _with_store(config, go_and_send(go))
-    if not all_failed and not deliveries and not events:
-        _fail(f"{'event' if event is not None else 'delivery'} {event or delivery} is not failed or dead (see 'connect-hub status')")
-    console.print(f"replayed {len(deliveries)} deliveries: {', '.join(map(str, deliveries)) or 'none'}")
+    replayed, events = _with_store(config, go_and_send(go))
+    if not all_failed and not replayed and not events:
+        asked = event or deliveries or []
+        what = "event" if event else "delivery"
+        _fail(f"{what} {', '.join(map(str, asked))} {'is' if len(asked) == 1 else 'are'} not failed or dead (see 'connect-hub status')")
+    console.print(f"replayed {len(replayed)} deliveries: {', '.join(map(str, replayed)) or 'none'}")
     console.print(f"replayed {len(events)} events: {', '.join(map(str, events)) or 'none'}")
 
 

@@ -245,7 +245,7 @@ async def _settle(
     blocked_by: str | None = None,
 ) -> Outcome:
     now = datetime.now(UTC)
-    values: dict[str, object] = {"state": state, "lease_until": None}
+    values: dict[str, object] = {"state": state, "lease_until": None, "updated_at": now}  # update() skips auto_now
     if error is not None:
         values["last_error"] = error
     if reason is not None:

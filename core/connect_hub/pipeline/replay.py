@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from connect_hub.store.models import Delivery, DeliveryState, Event, EventState
 
 REPLAYABLE = (DeliveryState.FAILED, DeliveryState.DEAD)
@@ -10,7 +12,7 @@ REPLAYABLE = (DeliveryState.FAILED, DeliveryState.DEAD)
 async def replay_delivery(account: str, delivery_id: int) -> bool:
     """Make one failed or dead Delivery pending again; False if there is no such delivery."""
     count = await Delivery.filter(id=delivery_id, account=account, state__in=REPLAYABLE).update(
-        state=DeliveryState.PENDING, attempts=0, next_attempt_at=None, lease_until=None
+        state=DeliveryState.PENDING, attempts=0, next_attempt_at=None, lease_until=None, updated_at=datetime.now(UTC)
     )
     return bool(count)
 
@@ -20,7 +22,7 @@ async def replay_failed_deliveries(account: str) -> list[int]:
     ids = list(await Delivery.filter(account=account, state__in=REPLAYABLE).values_list("id", flat=True))
     if ids:
         await Delivery.filter(id__in=ids, state__in=REPLAYABLE).update(
-            state=DeliveryState.PENDING, attempts=0, next_attempt_at=None, lease_until=None
+            state=DeliveryState.PENDING, attempts=0, next_attempt_at=None, lease_until=None, updated_at=datetime.now(UTC)
         )
     return ids
 

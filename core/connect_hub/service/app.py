@@ -10,11 +10,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from tortoise import connections
 
 from connect_hub.runtime import Runtime
 from connect_hub.service.admin import admin_routes
+from connect_hub.service.console import console_app
 from connect_hub.service.webhooks import webhook_endpoint
 
 
@@ -47,5 +48,6 @@ def create_app(runtime: Runtime) -> Starlette:
         Route("/readyz", readyz),
         Route("/metrics", metrics),
         *admin_routes(runtime),
+        Mount("/console", console_app(runtime)),
     ]
     return Starlette(routes=routes)
