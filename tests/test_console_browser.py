@@ -55,6 +55,7 @@ def test_a_merchant_finds_a_failed_order_fixes_the_cause_replays_and_sees_it_don
 
     sign_in(browser, hub)
     assert ADMIN_TOKEN not in browser.driver.page_source
+    assert "6 of 6 registered and active" in browser.find("#integration-shop").text
     browser.screenshot("overview")
 
     browser.fill("#top-q", str(bad))

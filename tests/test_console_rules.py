@@ -40,6 +40,8 @@ def test_a_dry_run_of_a_stored_record_and_of_broken_json(make_hub, warehouse: Wa
     csrf = csrf_of(client.get("/console/rules").text)
     report = client.post("/console/rules/dry-run", data={"csrf": csrf, "record": str(record["id"])})
     assert report.status_code == 200 and "export to warehouse" in report.text
+    assert f'href="/console/rules?record={record["id"]}"' in client.get(f"/console/records/{record['id']}").text
+    assert "export to warehouse" in client.get(f"/console/rules?record={record['id']}").text
     assert f"rules test --record {record['id']}" in report.text
     broken = client.post("/console/rules/dry-run", data={"csrf": csrf, "object": "{not json"})
     assert broken.status_code == 400 and "the object is not JSON" in broken.text

@@ -157,6 +157,20 @@ class PollPage:
 
 
 @dataclass(frozen=True)
+class WebhookStatus:
+    """One webhook the hub needs from a remote system, as that system has it now."""
+
+    topic: str
+    """What it sends (``order.created``, ``stock.changed``)."""
+    active: bool
+    """It exists, is enabled, and delivers to the hub's current address."""
+    url: str = ""
+    """Where it delivers (empty when it is missing)."""
+    detail: str = ""
+    """Its id there when active; else why not (``missing``, ``was disabled``)."""
+
+
+@dataclass(frozen=True)
 class Notice:
     """Something a connector found during maintenance that a person should know (e.g. a webhook
     it had to re-create). Logged, counted in the metrics and shown by ``status``."""

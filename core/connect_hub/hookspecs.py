@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         PollPage,
         RawEvent,
         WebhookRequest,
+        WebhookStatus,
         WebhookVerdict,
     )
     from connect_hub.manifest import DataType, Manifest
@@ -230,6 +231,22 @@ def hub_maintain(integration: Integration) -> list[Notice]:
     :param integration: the integration to look after.
     :return: what was found or repaired, each as a :class:`~connect_hub.contracts.Notice`; the
         core logs each one as a warning, counts it in the metrics and shows it in ``status``.
+    """
+
+
+@hookspec
+def hub_webhook_status(integration: Integration) -> list[WebhookStatus]:
+    """Say which of the webhooks the hub needs the remote system holds, as it has them now.
+
+    Called by the console's overview, at most once a minute per integration and with a short
+    timeout, so that a person sees whether the webhooks are registered and active. It only
+    reads: repairing is :func:`hub_maintain`'s work. A connector that takes no webhooks need not
+    implement it. Raise :class:`~connect_hub.errors.HubError` when the remote system cannot be
+    asked; the console shows the message.
+
+    :param integration: the integration to look at.
+    :return: one :class:`~connect_hub.contracts.WebhookStatus` per webhook the integration needs,
+        a missing one included (as not active).
     """
 
 

@@ -29,6 +29,7 @@ from connect_hub.contracts import (
     PollPage,
     RawEvent,
     WebhookRequest,
+    WebhookStatus,
     WebhookVerdict,
 )
 from connect_hub.errors import PluginError
@@ -243,6 +244,12 @@ class Plugins:
                 f"connector {integration.connector!r} returned {len(results)} results from hub_export_batch for {len(requests)} requests"
             )
         return results
+
+    async def webhook_status(self, integration: Integration) -> list[WebhookStatus] | None:
+        """The integration's webhooks as its remote system has them; None if the connector cannot tell."""
+        if not self.implements(integration.connector, "hub_webhook_status"):
+            return None
+        return list(await _resolve(self._for(integration, "hub_webhook_status")) or [])
 
     async def maintain(self, integration: Integration) -> list[Notice]:
         return list(await _resolve(self._for(integration, "hub_maintain")) or [])

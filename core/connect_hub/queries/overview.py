@@ -40,6 +40,9 @@ class Health:
     polled_last_hour: int
     webhook_topics: list[str]
     """The topics the connector's webhooks arrive under, as seen in the newest events."""
+    webhooks: Any = None
+    """What the remote system says of its webhooks to the hub: a list of
+    :class:`~connect_hub.contracts.WebhookStatus`, a sentence when it could not be asked, or None."""
 
     @property
     def takes_webhooks(self) -> bool:
@@ -95,7 +98,7 @@ def sync_matrix(account: Account) -> list[tuple[str, list[list[str]]]]:
     return rows
 
 
-async def health(account: Account, integration: Integration, since: datetime) -> Health:
+async def health(account: Account, integration: Integration, since: datetime, webhooks: Any = None) -> Health:
     name = integration.name
     cursors = await Cursor.filter(account=account.name, integration=name).order_by("data_type")
     notices = await Notice.filter(account=account.name, integration=name).order_by("-id").limit(5)
@@ -109,6 +112,7 @@ async def health(account: Account, integration: Integration, since: datetime) ->
         webhooks_last_hour=sum(1 for e in hooks if e["received_at"] >= since),
         polled_last_hour=sum(1 for e in newest if e["received_at"] >= since and e not in hooks),
         webhook_topics=sorted({e["topic"] for e in hooks}),
+        webhooks=webhooks,
     )
 
 
@@ -141,14 +145,16 @@ async def recent_events(account: str, limit: int = RECENT_EVENTS) -> list[Recent
     return [RecentEvent(e, *first.get(e.id, (None, None))) for e in events]
 
 
-async def overview(account: Account, queue_depth: int | None) -> Overview:
+async def overview(account: Account, queue_depth: int | None, webhooks: dict[str, Any] | None = None) -> Overview:
+    """The account at a glance; ``webhooks``: per integration, what its remote system said of
+    its webhooks (see :attr:`Health.webhooks`)."""
     now = datetime.now(UTC)
     name = account.name
     waiting = [DeliveryState.PENDING, DeliveryState.RUNNING]
     oldest_delivery = await Delivery.filter(account=name, state__in=waiting).order_by("created_at").first().values_list("created_at", flat=True)
     oldest_event = await Event.filter(account=name, state=EventState.PENDING).order_by("received_at").first().values_list("received_at", flat=True)
     return Overview(
-        health=[await health(account, i, now - timedelta(hours=1)) for i in account.integrations.values()],
+        health=[await health(account, i, now - timedelta(hours=1), (webhooks or {}).get(i.name)) for i in account.integrations.values()],
         matrix=sync_matrix(account),
         deliveries=await _counts(Delivery, name),
         events=await _counts(Event, name),

@@ -18,6 +18,7 @@ from connect_hub.contracts import (
     PollPage,
     RawEvent,
     WebhookRequest,
+    WebhookStatus,
     WebhookVerdict,
 )
 from connect_hub.errors import PermanentError, TransientError
@@ -110,6 +111,11 @@ async def hub_onboard_check(integration: Integration) -> list[Check]:
         Check("api key accepted", True, "The warehouse accepts the api_key."),
         await webhooks.register(_client(integration), integration),
     ]
+
+
+@hookimpl
+async def hub_webhook_status(integration: Integration) -> list[WebhookStatus]:
+    return await webhooks.status(_client(integration), integration)
 
 
 @hookimpl

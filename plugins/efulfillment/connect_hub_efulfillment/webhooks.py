@@ -21,6 +21,7 @@ from connect_hub.contracts import (
     Notice,
     RawEvent,
     Verdict,
+    WebhookStatus,
     WebhookVerdict,
 )
 from connect_hub.errors import ConfigError, ExportError, MappingError
@@ -174,6 +175,23 @@ async def watch(client: WarehouseClient, integration: Integration) -> list[Notic
             f"The warehouse webhook for {url} sent only {', '.join(subscription.get('events', []))}"
             f"; it now sends {', '.join(events)}.",
         )
+    ]
+
+
+async def status(client: WarehouseClient, integration: Integration) -> list[WebhookStatus]:
+    """Each event the integration needs, as the warehouse's subscription has it now."""
+    events = wanted_events(integration)
+    problem = _cannot_subscribe(integration) if events else None
+    if problem:
+        return [WebhookStatus(event, False, "", problem) for event in events]
+    url = delivery_url(integration)
+    subscription = _find(await client.list_webhooks(), url) if events else None
+    sent = set(subscription.get("events", [])) if subscription else set()
+    return [
+        WebhookStatus(event, True, url, f"subscription {subscription.get('id')}")
+        if subscription and event in sent
+        else WebhookStatus(event, False, "", "missing")
+        for event in events
     ]
 
 

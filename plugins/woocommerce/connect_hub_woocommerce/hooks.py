@@ -17,6 +17,7 @@ from connect_hub.contracts import (
     PollPage,
     RawEvent,
     WebhookRequest,
+    WebhookStatus,
     WebhookVerdict,
 )
 from connect_hub.errors import PermanentError
@@ -134,6 +135,12 @@ async def hub_export_batch(
     return await exports.export_stocks(
         client_for(integration), sku_cache(integration), requests, who
     )
+
+
+@hookimpl
+async def hub_webhook_status(integration: Integration) -> list[WebhookStatus]:
+    """The shop's webhooks to the hub, topic by topic."""
+    return await watchdog.status(client_for(integration), integration)
 
 
 @hookimpl

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from connect_hub.contracts import Integration, Notice
+from connect_hub.contracts import Integration, Notice, WebhookStatus
 from connect_hub.errors import ConfigError, HubError, TransientError
 from connect_hub.secrets import webhook_secret_for
 
@@ -73,10 +73,7 @@ async def ensure_webhooks(client: WooClient, integration: Integration) -> Repair
     for topic in TOPICS:
         name = webhook_name(integration, topic, secret)
         mine = [w for w in ours if w.get("topic") == topic]
-        healthy = [
-            w for w in mine
-            if w.get("status") == "active" and w.get("delivery_url") == url and w.get("name") == name
-        ]  # fmt: skip
+        healthy = [w for w in mine if _healthy(w, url, name)]
         if healthy:
             repairs.kept.append(healthy[0])
         else:
@@ -91,6 +88,34 @@ async def ensure_webhooks(client: WooClient, integration: Integration) -> Repair
         if healthy and extras:
             repairs.notices.append(_extras_notice(integration, topic, extras, url))
     return repairs
+
+
+def _healthy(webhook: Json, url: str, name: str) -> bool:
+    """Active, delivering to the hub's address, and made with the current secret."""
+    return (
+        webhook.get("status") == "active"
+        and webhook.get("delivery_url") == url
+        and webhook.get("name") == name
+    )
+
+
+async def status(client: WooClient, integration: Integration) -> list[WebhookStatus]:
+    """Each topic's webhook as the shop has it now: active, or why not. Changes nothing."""
+    url = delivery_url(integration)
+    secret = webhook_secret_for(integration)
+    ours = [w for w in await client.webhooks() if is_ours(integration, w, url)]
+    result = []
+    for topic in TOPICS:
+        mine = [w for w in ours if w.get("topic") == topic]
+        healthy = [w for w in mine if _healthy(w, url, webhook_name(integration, topic, secret))]
+        if healthy:
+            result.append(WebhookStatus(topic, True, url, f"webhook {healthy[0].get('id')}"))
+        elif mine:
+            reasons = " and ".join(sorted({_why_replaced(w, url) for w in mine}))
+            result.append(WebhookStatus(topic, False, str(mine[0].get("delivery_url", "")), reasons))
+        else:
+            result.append(WebhookStatus(topic, False, "", "missing"))
+    return result
 
 
 def _notice(

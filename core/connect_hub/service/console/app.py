@@ -27,6 +27,7 @@ from connect_hub.rules.dry_run import dry_run_record, dry_run_sample
 from connect_hub.runtime import Runtime
 from connect_hub.service.console import auth, replaying
 from connect_hub.service.console.format import FILTERS
+from connect_hub.service.console.webhooks import WebhookStatusCache
 from connect_hub.status import queue_depth
 from connect_hub.store.models import Event, LedgerEntry
 
@@ -48,6 +49,7 @@ def console_app(runtime: Runtime) -> Starlette:
     """The console as an ASGI app, to be mounted at ``/console``."""
     account = runtime.account
     token = (account.config.admin_token.get_secret_value() if account.config.admin_token else "") or None  # none (or empty): no console
+    webhooks = WebhookStatusCache(account)
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters.update(FILTERS)
     templates.env.globals["account"] = account.name
@@ -112,7 +114,8 @@ def console_app(runtime: Runtime) -> Starlette:
         return RedirectResponse("/console/login", status_code=303)
 
     async def home(request: Request) -> Response:
-        data = await overview(account, queue_depth(runtime.broker, QUEUE))
+        answers = {name: await webhooks.get(name) for name in account.integrations}
+        data = await overview(account, queue_depth(runtime.broker, QUEUE), answers)
         return render(request, "overview.html", o=data, integrations=list(account.integrations))
 
     async def find(request: Request) -> Response:
@@ -146,6 +149,8 @@ def console_app(runtime: Runtime) -> Starlette:
 
     async def rules(request: Request, form: dict[str, str] | None = None) -> Response:
         report, error = None, None
+        if form is None and request.query_params.get("record"):
+            form = {"record": request.query_params["record"]}  # "dry-run this record" from a ledger
         if form is not None:
             try:
                 report = await _dry_run(account, form)
