@@ -19,6 +19,7 @@ from connect_hub.manifest import (
 from connect_hub.plugins import Plugins
 from connect_hub.rules import EffectEnv, RuleEngine, build_engine
 from connect_hub.secrets import webhook_secret
+from connect_hub.settings import SettingValueError
 
 SECRET_KEY_ENV = "CONNECT_HUB_SECRET_KEY"
 
@@ -89,12 +90,17 @@ def build_account(config: AccountConfig, plugins: Plugins) -> Account:
                 raise config.error(f"{path}.settings.{key}", f"unknown setting (a typo? {spec.connector} takes: {known})")
         for setting in manifest.settings:
             where = f"{path}.settings.{setting.name}"
-            if setting.name not in settings:
+            if settings.get(setting.name) is None:  # left out, or written as nothing
                 if setting.required:
                     raise config.error(where, f"is required: {setting.description}")
-                settings[setting.name] = setting.default
-            elif setting.secret and where not in config.env_paths:
+                settings[setting.name] = None if setting.default is None else setting.read(setting.default)
+                continue
+            if setting.secret and where not in config.env_paths:
                 raise config.error(where, "a secret must come from an environment variable: write ${VAR}")
+            try:
+                settings[setting.name] = setting.read(settings[setting.name])
+            except SettingValueError as exc:
+                raise config.error(where, str(exc)) from None
         preset = spec.preset or manifest.default_preset
         if spec.preset is None and manifest.presets and manifest.default_preset is None:
             raise config.error(f"{path}.preset", "is required: pick one of " + ", ".join(p.name for p in manifest.presets))

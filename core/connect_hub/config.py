@@ -1,8 +1,8 @@
 """The account's YAML file: loading, ``${ENV}`` substitution and validation with exact places.
 
 Every error is a :class:`~connect_hub.errors.ConfigError` whose text is one line naming the
-file, the path inside it (``integrations.shop.settings.url``) and what is wrong. Unknown keys
-are errors. Secrets must come from environment variables, so the YAML can be shared safely.
+file, the path inside it (``integrations.shop.settings.url``) or the line, and what is wrong.
+Unknown keys are errors, and so are keys written twice (:mod:`connect_hub.strict_yaml`). Secrets must come from environment variables, so the YAML can be shared safely.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from connect_hub.errors import ConfigError
 from connect_hub.manifest import DataType, Direction
+from connect_hub.strict_yaml import load_yaml
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
@@ -166,13 +166,7 @@ def load_config(path: str | os.PathLike[str], environ: dict[str, str] | None = N
 
 
 def parse_config(text: str, *, file: str = "<memory>", environ: dict[str, str] | None = None) -> AccountConfig:
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"not valid YAML: {problem}", file=file, path=where) from None
+    raw = load_yaml(text, file=file)
     if not isinstance(raw, dict):
         raise ConfigError("the file must be a mapping with at least 'account:'", file=file)
     env_paths: set[str] = set()
@@ -230,11 +224,10 @@ def _include_rules(target: Any, file: str, place: str, environ: Any) -> list[Rul
         raise ConfigError("include takes a file name", file=file, path=f"{place}.include")
     path = Path(file).parent / target
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read the included file {target!r} ({exc.strerror})", file=file, path=f"{place}.include") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=str(path)) from None
+    raw = load_yaml(text, file=str(path))
     if isinstance(raw, dict) and set(raw) == {"rules"}:
         raw, prefix = raw["rules"], "rules"
     else:

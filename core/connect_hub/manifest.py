@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from connect_hub.settings import SettingType, SettingValueError, describe_type, read_value
 
 
 class DataType(StrEnum):
@@ -68,16 +71,62 @@ class Flow(BaseModel):
 
 
 class Setting(BaseModel):
-    """A setting an integration of this connector needs in its YAML ``settings``."""
+    """A setting an integration of this connector takes in its YAML ``settings``, with its type.
+
+    Values are read as :data:`type` says when the account file loads (see
+    :mod:`connect_hub.settings`); a value that does not fit is refused then, in one line naming
+    the file, the place and the expected type. The connector receives the value read (an
+    ``int``, seconds as a ``float``...), or the ``default`` read the same way when the setting
+    is left out.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
     description: str
+    type: SettingType = SettingType.TEXT
     required: bool = True
-    secret: bool = False
-    """A secret must come from an environment variable (``${VAR}``) and is never shown."""
     default: str | int | float | bool | list | dict | None = None
+    """The value an integration gets when it leaves the setting out (for optional settings)."""
+    choices: tuple[str, ...] = ()
+    """For ``choice``: the values allowed; for ``list``: the values its items may take."""
+    minimum: float | None = None
+    """For ``integer``, ``number`` and ``duration`` (seconds): the smallest value allowed."""
+    maximum: float | None = None
+    """For ``integer``, ``number`` and ``duration`` (seconds): the largest value allowed."""
+
+    @property
+    def secret(self) -> bool:
+        """A secret must come from an environment variable (``${VAR}``) and is never shown."""
+        return self.type == SettingType.SECRET
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Setting:
+        if self.type == SettingType.CHOICE and not self.choices:
+            raise ValueError(f"setting {self.name!r}: a choice needs its choices")
+        if self.choices and self.type not in (SettingType.CHOICE, SettingType.LIST):
+            raise ValueError(f"setting {self.name!r}: only a choice or a list takes choices")
+        bounded = (SettingType.INTEGER, SettingType.NUMBER, SettingType.DURATION)
+        if (self.minimum is not None or self.maximum is not None) and self.type not in bounded:
+            raise ValueError(f"setting {self.name!r}: only an integer, a number or a duration takes bounds")
+        if self.required and self.default is not None:
+            raise ValueError(f"setting {self.name!r}: a required setting has no default")
+        if self.type == SettingType.SECRET and self.default is not None:
+            raise ValueError(f"setting {self.name!r}: a secret has no default")
+        if self.default is not None:
+            try:
+                self.read(self.default)
+            except SettingValueError as exc:
+                raise ValueError(f"setting {self.name!r}: the default does not fit: {exc}") from None
+        return self
+
+    def read(self, value: Any) -> Any:
+        """``value`` read as this setting's type; raises SettingValueError saying what was expected."""
+        return read_value(self.type, value, choices=self.choices, minimum=self.minimum, maximum=self.maximum)
+
+    def expected(self) -> str:
+        """What a value must be, in words: ``an integer of at least 1``."""
+        return describe_type(self.type, self.choices, self.minimum, self.maximum)
 
 
 _LOOKBACK = re.compile(r"^(\d+)(h|d)$")

@@ -143,7 +143,7 @@ def _setting(integration: Integration, name: str) -> Any:
     value = integration.settings.get(name)
     if value is None:
         declared = MANIFEST.setting(name)
-        value = declared.default if declared else None
+        value = declared.read(declared.default) if declared and declared.default is not None else None
     if value is None:
         raise PermanentError(
             f"{integration.account}/{integration.name}: the setting {name!r} is missing"

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from connect_hub.manifest import REALTIME, DataType, Direction, Flow, Manifest, Preset, Setting
+from connect_hub.canonical import OrderStatus
+from connect_hub.manifest import (
+    REALTIME,
+    DataType,
+    Direction,
+    Flow,
+    Manifest,
+    Preset,
+    Setting,
+    SettingType,
+)
 
 STOCK_RECONCILE = "15m"
 """How often the whole stock list is polled besides the stock.changed webhooks."""
@@ -31,32 +41,43 @@ MANIFEST = Manifest(
     ),
     default_preset="fulfilment",
     settings=(
-        Setting(name="url", description="Base URL of the warehouse API, e.g. https://wh.example"),
         Setting(
-            name="api_key", description="The warehouse API key (sent as X-Api-Key)", secret=True
+            name="url",
+            description="Base URL of the warehouse API, e.g. https://wh.example",
+            type=SettingType.URL,
+        ),
+        Setting(
+            name="api_key", description="The warehouse API key (sent as X-Api-Key)", type=SettingType.SECRET
         ),
         Setting(
             name="webhook_secret",
             description="The secret the warehouse signs its webhooks with; by default one "
             "derived from the hub's secret key",
             required=False,
-            secret=True,
+            type=SettingType.SECRET,
         ),
         Setting(
             name="send_statuses",
             description="Hub order statuses that are sent to the warehouse",
+            type=SettingType.LIST,
+            choices=tuple(OrderStatus),
             required=False,
             default=["processing"],
         ),
         Setting(
             name="timeout",
-            description="Seconds to wait for the warehouse before giving up on a request",
+            description="How long to wait for the warehouse before giving up on a request (10s)",
+            type=SettingType.DURATION,
+            minimum=0.1,
             required=False,
-            default=10,
+            default="10s",
         ),
         Setting(
             name="max_connections",
             description="Most connections open to the warehouse at once",
+            type=SettingType.INTEGER,
+            minimum=1,
+            maximum=1000,
             required=False,
             default=10,
         ),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connect_hub.manifest import DataType, Direction, Flow, Manifest, Preset, Setting
+from connect_hub.manifest import DataType, Direction, Flow, Manifest, Preset, Setting, SettingType
 
 MANIFEST = Manifest(
     name="woocommerce",
@@ -35,13 +35,13 @@ MANIFEST = Manifest(
     ),
     default_preset="shop-with-efulfillment",
     settings=(
-        Setting(name="url", description="The shop's address, e.g. https://shop.example"),
+        Setting(name="url", description="The shop's address, e.g. https://shop.example", type=SettingType.URL),
         Setting(
             name="api_key",
             description="REST API consumer key (ck_...), from WooCommerce > Settings > Advanced",
-            secret=True,
+            type=SettingType.SECRET,
         ),
-        Setting(name="api_secret", description="REST API consumer secret (cs_...)", secret=True),
+        Setting(name="api_secret", description="REST API consumer secret (cs_...)", type=SettingType.SECRET),
         Setting(
             name="webhook_secret",
             description=(
@@ -49,7 +49,7 @@ MANIFEST = Manifest(
                 "secret key (CONNECT_HUB_SECRET_KEY)"
             ),
             required=False,
-            secret=True,
+            type=SettingType.SECRET,
         ),
         Setting(
             name="status_map",
@@ -57,6 +57,7 @@ MANIFEST = Manifest(
                 "Custom WooCommerce order statuses mapped to hub statuses, "
                 'e.g. {"awaiting-pickup": "processing"}; absent means {}'
             ),
+            type=SettingType.MAPPING,
             required=False,
         ),
         Setting(
@@ -73,6 +74,8 @@ MANIFEST = Manifest(
                 "Minutes a checkout (from the companion plugin) waits for its order before the "
                 "hub counts it as abandoned"
             ),
+            type=SettingType.INTEGER,
+            minimum=1,
             required=False,
             default=30,
         ),
@@ -83,25 +86,32 @@ MANIFEST = Manifest(
                 "onboarding pairs the plugin (hub address and webhook secret)"
             ),
             required=False,
-            secret=True,
+            type=SettingType.SECRET,
         ),
         Setting(
             name="max_concurrency",
             description="Most REST requests to the shop in flight at once",
+            type=SettingType.INTEGER,
+            minimum=1,
+            maximum=100,
             required=False,
             default=4,
         ),
         Setting(
             name="requests_per_second",
             description="Most REST requests started per second",
+            type=SettingType.NUMBER,
+            minimum=0.1,
             required=False,
             default=10,
         ),
         Setting(
             name="timeout",
-            description="Seconds to wait for the shop's answer to one request",
+            description="How long to wait for the shop's answer to one request (30s, 2m)",
+            type=SettingType.DURATION,
+            minimum=1,
             required=False,
-            default=30,
+            default="30s",
         ),
     ),
 )

@@ -19,7 +19,7 @@ def setting(integration: Integration, name: str) -> Any:
     value = integration.settings.get(name)
     if value is None:
         declared = MANIFEST.setting(name)
-        value = declared.default if declared else None
+        value = declared.read(declared.default) if declared and declared.default is not None else None
     return value
 
 
