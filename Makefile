@@ -32,8 +32,9 @@ test-php: system-packages
 	find $(PHP_SOURCES) -name '*.php' -print0 | xargs -0 -n1 php -l >/dev/null
 	phpunit -c plugins/woocommerce/tests/php/phpunit.xml
 
+# `make bench` is the short look; `make bench BENCH_ARGS=--full` the figures (see bench/orders.py).
 bench: $(BIN)/connect-hub
-	$(BIN)/python bench/webhook_ingest.py
+	$(BIN)/python bench/orders.py $(BENCH_ARGS)
 	$(BIN)/python bench/rules_eval.py
 
 serve: $(BIN)/connect-hub

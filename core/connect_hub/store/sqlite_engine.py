@@ -8,6 +8,7 @@ for the lock instead. Named as the engine in the store URL by :mod:`connect_hub.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
 from tortoise.backends.base.client import TransactionContext
 from tortoise.backends.sqlite.client import (
@@ -30,6 +31,13 @@ class ImmediateTransactionWrapper(SqliteTransactionWrapper):
 class ImmediateSqliteClient(SqliteClient):
     def _in_transaction(self) -> TransactionContext:
         return SqliteTransactionContext(ImmediateTransactionWrapper(self), self._lock)
+
+    async def trace(self, callback: Callable[[str], object] | None) -> None:
+        """Call ``callback`` with every SQL statement SQLite runs (``BEGIN`` and ``COMMIT``
+        included), or stop with None: how the query-count test and the benchmark count."""
+        await self.create_connection(with_db=True)
+        assert self._connection is not None
+        await self._connection.set_trace_callback(callback)
 
 
 client_class = ImmediateSqliteClient

@@ -1,0 +1,768 @@
+"""The cost of one order, end to end: each figure beside a baseline measured in the same run.
+
+    .venv/bin/python bench/orders.py                 # short mode: a quick look (a few minutes)
+    .venv/bin/python bench/orders.py --full          # the figures (about half an hour)
+    .venv/bin/python bench/orders.py --only embedded,production
+
+The job, the same for every figure: a signed WooCommerce order webhook (the real captured
+``order.updated`` body, each request a distinct order) comes into the hub, is mapped, and is
+delivered over HTTP to the warehouse simulator, durably. Every part is a process of its own on
+this machine: the load generator (bench/loadgen.py), the warehouse simulator
+(bench/warehouse.py, which notes when each order arrives), the hub as users run it
+(``connect-hub serve``, and ``connect-hub worker`` in production shape), and the baseline
+(bench/bare.py). CPU is read from /proc for the hub's processes only, plus, in production shape,
+the PostgreSQL backends of the benchmark's database and a Redis server of the benchmark's own.
+
+Sections (``--only``):
+
+- ``baseline``: the bare ASGI endpoint doing the same HMAC check, closed loop at 10 and 50
+  connections and open loop at the fixed rate; the mapped orders posted straight to the
+  warehouse (the last leg alone), closed and open loop.
+- ``embedded``: the hub on SQLite with the in-process broker, closed loop at 10 and at 50
+  connections: webhooks accepted/s (ingest, vs the bare endpoint), orders/s end to end
+  (sustained: all orders over the time until the last reached the warehouse), the rate at which
+  orders reach the warehouse while the load lasts (and its share of the sustained rate), hub CPU
+  ms per order, sweeper re-sends, lost and duplicated orders.
+- ``open``: the embedded hub at a fixed rate (200 orders/s, 60 s in full mode): webhook p99 and
+  end-to-end p99, against the bare endpoint's and the warehouse's own at the same rate.
+- ``production``: ``serve`` + 1, 2 and 4 ``worker`` processes on PostgreSQL and Redis: orders/s
+  and their ratios, CPU ms per order with PostgreSQL and Redis, sweeper re-sends.
+- ``queries``: statements per order (ingest, import, export), counted (bench/query_count.py).
+- ``catalogue``: the first import of a 50,000-product catalogue with variations from the
+  WooCommerce sandbox, against merely GETting the same pages (bench/catalogue.py).
+
+The machine has 2 cores shared with other work: quote the ratios, which compare figures taken
+minutes apart in one run; absolute figures drift with whatever else runs. ``--postgres`` names
+a database the benchmark may empty (default: $CONNECT_HUB_BENCH_POSTGRES, else hub_bench).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from procstat import CpuMeter, rss_peak_mb
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = Path(__file__).resolve().parent
+PYTHON = sys.executable
+SECTIONS = ("baseline", "embedded", "open", "production", "queries", "catalogue")
+SWEEPER_LINE = re.compile(r"sweeper re-sent (\d+) events and (\d+) deliveries")
+
+ENV = {
+    "BENCH_HUB_SECRET_KEY": "bench-secret-key-0123456789abcdef",
+    "BENCH_HUB_ADMIN_TOKEN": "bench-admin-token",
+    "BENCH_SHOP_API_KEY": "ck_bench",
+    "BENCH_SHOP_API_SECRET": "cs_bench",
+    "BENCH_SHOP_WEBHOOK_SECRET": "bench-webhook-secret",
+    "BENCH_WAREHOUSE_API_KEY": "bench-warehouse-key",
+}
+SECRET = ENV["BENCH_SHOP_WEBHOOK_SECRET"]
+
+CONFIG = """\
+account: bench
+store: {store}
+broker: {broker}
+secret_key: ${{BENCH_HUB_SECRET_KEY}}
+admin_token: ${{BENCH_HUB_ADMIN_TOKEN}}
+service:
+  host: 127.0.0.1
+  port: {port}
+maintenance:
+  at_start: false  # no shop to onboard: the job is orders in, orders out
+integrations:
+  shop:
+    connector: woocommerce
+    preset: shop-with-efulfillment
+    flows: {{products: {{import: false}}, contacts: {{import: false}}}}  # nothing to poll
+    settings:
+      url: http://127.0.0.1:9
+      api_key: ${{BENCH_SHOP_API_KEY}}
+      api_secret: ${{BENCH_SHOP_API_SECRET}}
+      webhook_secret: ${{BENCH_SHOP_WEBHOOK_SECRET}}
+  warehouse:
+    connector: efulfillment
+    preset: fulfilment
+    settings:
+      url: {warehouse_url}
+      api_key: ${{BENCH_WAREHOUSE_API_KEY}}
+"""
+"""The account: the sweeper and the delivery policy keep the defaults a user gets."""
+
+
+@dataclass
+class Mode:
+    orders: int
+    """Orders per closed-loop run."""
+    warmup: int
+    rate: float
+    """Orders a second in the open loop."""
+    duration: float
+    """Seconds of the open loop."""
+    production_orders: int
+    drain_timeout: float
+    workers: tuple[int, ...] = (1, 2, 4)
+
+
+SHORT = Mode(orders=2_000, warmup=200, rate=200, duration=15, production_orders=1_500, drain_timeout=120)
+FULL = Mode(orders=10_000, warmup=300, rate=200, duration=60, production_orders=5_000, drain_timeout=300)
+
+
+# --- processes ----------------------------------------------------------------------------------
+
+
+def env() -> dict[str, str]:
+    return {**os.environ, **ENV, "PYTHONUNBUFFERED": "1", "CONNECT_HUB_LOG_LEVEL": "INFO"}
+
+
+@contextmanager
+def url_process(name: str, argv: list[str], logs: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A process that prints its URL on its first line (bench/warehouse.py, bench/bare.py)."""
+    log = open(logs / f"{name}.log", "wb")  # noqa: SIM115 - closed below
+    process = subprocess.Popen([PYTHON, *argv], stdout=subprocess.PIPE, stderr=log, env=env(), cwd=ROOT)
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().decode().strip()
+        if not url.startswith("http"):
+            raise RuntimeError(f"{name} did not start: {(logs / f'{name}.log').read_text()[-2000:]}")
+        yield url, process
+    finally:
+        stop(process)
+        log.close()
+
+
+def stop(process: subprocess.Popen, timeout: float = 20) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class Warehouse:
+    def __init__(self, url: str):
+        self.url = url
+
+    def count(self) -> int:
+        return httpx.get(f"{self.url}/_bench/arrivals", params={"count": 1}, timeout=30).json()["count"]
+
+    def report(self) -> dict[str, Any]:
+        return httpx.get(f"{self.url}/_bench/arrivals", timeout=60).json()
+
+
+def load(job: dict[str, Any]) -> dict[str, Any]:
+    """Run the load generator in its own process; its report."""
+    done = subprocess.run([PYTHON, str(BENCH / "loadgen.py")], input=json.dumps(job).encode(), capture_output=True,
+                          env=env(), cwd=ROOT, timeout=3600, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"the load generator failed: {done.stderr.decode()[-3000:]}")
+    return json.loads(done.stdout)
+
+
+class Hub:
+    """The hub as users run it: ``serve`` (embedded), or ``serve`` + ``worker`` x N (production)."""
+
+    def __init__(self, folder: Path, *, store: str, broker: str, warehouse_url: str, workers: int = 0):
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.config = folder / "bench.yaml"
+        self.config.write_text(CONFIG.format(store=store, broker=broker, port=self.port, warehouse_url=warehouse_url))
+        self.workers = workers
+        self.processes: dict[str, subprocess.Popen] = {}
+        self._logs: list[Any] = []
+
+    def cli(self, *args: str) -> None:
+        done = subprocess.run([PYTHON, "-m", "connect_hub.cli", *args, "--config", str(self.config)], env=env(), cwd=ROOT,
+                              capture_output=True, timeout=300, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"connect-hub {' '.join(args)} failed: {done.stderr.decode()[-2000:]}")
+
+    def start(self) -> None:
+        if self.workers:
+            self.cli("migrate")
+        self._spawn("serve", "serve")
+        for n in range(1, self.workers + 1):
+            self._spawn(f"worker-{n}", "worker")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            for name, process in self.processes.items():
+                if process.poll() is not None:
+                    raise RuntimeError(f"{name} ended: {self.log(name)[-3000:]}")
+            time.sleep(0.1)
+        raise RuntimeError(f"the hub did not get ready: {self.log('serve')[-3000:]}")
+
+    def _spawn(self, name: str, command: str) -> None:
+        log = open(self.folder / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop()
+        self._logs.append(log)
+        self.processes[name] = subprocess.Popen([PYTHON, "-m", "connect_hub.cli", command, "--config", str(self.config)],
+                                                stdout=log, stderr=subprocess.STDOUT, env=env(), cwd=ROOT)
+
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.processes.values()]
+
+    def log(self, name: str) -> str:
+        path = self.folder / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def sweeper_resends(self) -> tuple[int, int]:
+        events = deliveries = 0
+        for name in self.processes:
+            for match in SWEEPER_LINE.finditer(self.log(name)):
+                events += int(match.group(1))
+                deliveries += int(match.group(2))
+        return events, deliveries
+
+    def status(self) -> dict[str, Any]:
+        response = httpx.get(f"{self.url}/api/v1/status", headers={"authorization": f"Bearer {ENV['BENCH_HUB_ADMIN_TOKEN']}"}, timeout=60)
+        return response.json()
+
+    def rss_mb(self) -> float:
+        return max(rss_peak_mb(pid) for pid in self.pids())
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for log in self._logs:
+            log.close()
+
+    def problems(self) -> list[str]:
+        """Tracebacks or errors in the hub's logs (a normal run has none)."""
+        found = []
+        for name in self.processes:
+            for line in self.log(name).splitlines():
+                if "Traceback" in line or " ERROR " in line or " CRITICAL " in line:
+                    found.append(f"{name}: {line[:200]}")
+        return found
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --- the figures of one run ----------------------------------------------------------------------
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
+
+
+@dataclass
+class Run:
+    """What one load against one server did."""
+
+    name: str
+    sent: int
+    accepted: int
+    load_seconds: float
+    cpu_seconds: float = 0.0
+    webhook_ms: list[float] = field(default_factory=list)
+    e2e_ms: list[float] = field(default_factory=list)
+    during_load: int = 0
+    arrived: int = 0
+    last_arrival: float = 0.0
+    drain_seconds: float = 0.0
+    missing: int = 0
+    duplicates: int = 0
+    resent: tuple[int, int] = (0, 0)
+    statuses: dict[str, int] = field(default_factory=dict)
+    loadgen_cpu: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def accept_rate(self) -> float:
+        return self.accepted / self.load_seconds
+
+    @property
+    def sustained(self) -> float:
+        """Orders a second end to end: every order over the time until the last arrived."""
+        return self.arrived / self.last_arrival if self.last_arrival else float("nan")
+
+    @property
+    def while_loaded(self) -> float:
+        """Orders a second that reached the warehouse while the load lasted."""
+        return self.during_load / self.load_seconds
+
+    @property
+    def cpu_ms(self) -> float:
+        return 1000 * self.cpu_seconds / max(self.accepted, 1)
+
+
+def summarise(name: str, report: dict[str, Any], accepted_status: int) -> tuple[Run, dict[int, float], float]:
+    results = report["results"]
+    start = min(r[1] for r in results)
+    end = max(r[2] for r in results)
+    statuses: dict[str, int] = {}
+    for r in results:
+        statuses[str(r[3])] = statuses.get(str(r[3]), 0) + 1
+    sent_at = {r[0]: r[1] for r in results if r[3] == accepted_status}
+    run = Run(name, sent=len(results), accepted=len(sent_at), load_seconds=end - start, statuses=statuses,
+              webhook_ms=[1000 * (r[2] - r[1]) for r in results], loadgen_cpu=report["cpu"] / report["wall"])
+    run.notes += [f"load generator: {error}" for error in report.get("errors", [])]
+    return run, sent_at, start
+
+
+def closed(url: str, connections: int, first_id: int, count: int) -> dict[str, Any]:
+    return load({"url": url, "mode": "closed", "connections": connections, "first_id": first_id, "count": count, "secret": SECRET})
+
+
+def opened(url: str, rate: float, first_id: int, count: int) -> dict[str, Any]:
+    return load({"url": url, "mode": "open", "rate": rate, "first_id": first_id, "count": count, "secret": SECRET})
+
+
+def closed_loop_of(url: str, connections: int, count: int) -> Callable[[int], dict[str, Any]]:
+    """A closed-loop load of ``count`` webhooks from a first order id (for :func:`run_hub`)."""
+    return lambda first: closed(url, connections, first, count)
+
+
+def wait_for_arrivals(warehouse: Warehouse, expected: int, timeout: float, on_tick: Callable[[], None] | None = None) -> int:
+    deadline = time.monotonic() + timeout
+    count = warehouse.count()
+    while count < expected and time.monotonic() < deadline:
+        time.sleep(0.25)
+        count = warehouse.count()
+        if on_tick:
+            on_tick()
+    return count
+
+
+class Ids:
+    """Order ids: every request of the run a distinct order."""
+
+    def __init__(self, first: int = 100_000):
+        self.next = first
+
+    def take(self, count: int) -> int:
+        first, self.next = self.next, self.next + count
+        return first
+
+
+def run_hub(name: str, hub: Hub, warehouse: Warehouse, ids: Ids, meter: CpuMeter, report_of: Callable[[int], dict[str, Any]],
+            count: int, timeout: float) -> Run:
+    """Load the hub (``report_of(first_id)``), wait until every accepted order reached the
+    warehouse, and take the figures."""
+    before = warehouse.count()
+    resent_before = hub.sweeper_resends()
+    first = ids.take(count)
+    meter.start()
+    report = report_of(first)
+    run, sent_at, start = summarise(name, report, 202)
+    load_end = start + run.load_seconds
+    arrived = wait_for_arrivals(warehouse, before + run.accepted, timeout)
+    run.cpu_seconds = meter.read()
+    seen = warehouse.report()
+    arrivals, creates = seen["arrivals"], seen["creates"]
+    ours = {order_id: arrivals.get(f"shop-{order_id}") for order_id in sent_at}
+    times = [t for t in ours.values() if t is not None]
+    run.arrived = len(times)
+    run.missing = run.accepted - run.arrived
+    run.during_load = sum(1 for t in times if t <= load_end)
+    run.last_arrival = (max(times) - start) if times else 0.0
+    run.drain_seconds = max(0.0, (max(times) if times else load_end) - load_end)
+    run.e2e_ms = [1000 * (t - sent_at[i]) for i, t in ours.items() if t is not None]
+    run.duplicates = sum(1 for order_id in sent_at if creates.get(f"shop-{order_id}", 0) > 1)
+    after = hub.sweeper_resends()
+    run.resent = (after[0] - resent_before[0], after[1] - resent_before[1])
+    if arrived < before + run.accepted:
+        status = hub.status()
+        pending = {n: (i["events"].get("pending", 0), i["deliveries"]) for n, i in status["integrations"].items()}
+        run.notes.append(f"{run.missing} accepted orders had not reached the warehouse {timeout:.0f} s after the load: {pending}")
+    return run
+
+
+def run_direct(name: str, warehouse_url: str, ids: Ids, count: int, *, connections: int = 0, rate: float = 0) -> Run:
+    """The last leg alone: the mapped orders posted straight to the warehouse."""
+    from connect_hub_efulfillment.mapping import order_payload
+    from connect_hub_woocommerce.mapping import parse_order
+    from loadgen import order_webhooks
+
+    first = ids.take(count)
+    bodies = []
+    for order_id, body, _ in order_webhooks(first, count, SECRET):
+        order = parse_order(json.loads(body), "shop", {})
+        bodies.append([order_id, order_payload(order)])
+    headers = {"Content-Type": "application/json", "X-Api-Key": ENV["BENCH_WAREHOUSE_API_KEY"]}
+    job: dict[str, Any] = {"url": f"{warehouse_url}/api/v1/orders", "bodies": bodies, "headers": headers}
+    job.update({"mode": "closed", "connections": connections} if connections else {"mode": "open", "rate": rate})
+    run, _, _ = summarise(name, load(job), 201)
+    run.e2e_ms = run.webhook_ms
+    run.arrived = run.during_load = run.accepted
+    run.last_arrival = run.load_seconds
+    return run
+
+
+def run_bare(name: str, url: str, pid: int, ids: Ids, count: int, *, connections: int = 0, rate: float = 0) -> Run:
+    meter = CpuMeter(lambda: [pid])
+    first = ids.take(count)
+    meter.start()
+    report = closed(url, connections, first, count) if connections else opened(url, rate, first, count)
+    run, _, _ = summarise(name, report, 202)
+    run.cpu_seconds = meter.read()
+    return run
+
+
+# --- production shape: PostgreSQL backends and a Redis of our own ---------------------------------
+
+
+def reset_database(url: str) -> None:
+    import asyncio
+
+    import asyncpg
+
+    async def go() -> None:
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        finally:
+            await conn.close()
+
+    asyncio.run(go())
+
+
+def backends_of(url: str) -> Callable[[], list[int]]:
+    """A function listing the PostgreSQL backend pids connected to ``url``'s database."""
+    import asyncio
+
+    import asyncpg
+
+    database = url.rsplit("/", 1)[1].split("?", 1)[0]
+
+    def pids() -> list[int]:
+        async def go() -> list[int]:
+            conn = await asyncpg.connect(url)
+            try:
+                rows = await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", database)
+                return [r["pid"] for r in rows]
+            finally:
+                await conn.close()
+
+        return asyncio.run(go())
+
+    return pids
+
+
+@contextmanager
+def private_redis(logs: Path) -> Iterator[tuple[str, int]]:
+    """A redis-server of the benchmark's own (so its CPU is the hub's alone), no persistence."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("redis-server is not installed: the production section needs it")
+    port = free_port()
+    log = open(logs / "redis.log", "wb")  # noqa: SIM115 - closed below
+    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                               stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                import redis
+
+                redis.Redis(port=port).ping()
+                break
+            except Exception:  # noqa: BLE001 - not up yet
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0", process.pid
+    finally:
+        stop(process)
+        log.close()
+
+
+# --- printing ------------------------------------------------------------------------------------
+
+
+class Report:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.failures: list[str] = []
+
+    def say(self, text: str = "") -> None:
+        print(text, flush=True)
+        self.lines.append(text)
+
+    def check(self, ok: bool, what: str) -> None:
+        self.say(f"  check: {what} ... {'yes' if ok else 'NO'}")
+        if not ok:
+            self.failures.append(what)
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x" if b else "n/a"
+
+
+def describe(run: Run) -> str:
+    p99 = percentile(run.webhook_ms, 99)
+    refused = "" if run.accepted == run.sent else f" (answers by status: {run.statuses}; 0 = no answer)"
+    return (f"{run.name}: {run.accepted}/{run.sent} accepted{refused} in {run.load_seconds:.1f} s = {run.accept_rate:.0f}/s, "
+            f"webhook p50 {percentile(run.webhook_ms, 50):.1f} ms p99 {p99:.1f} ms, load generator CPU {run.loadgen_cpu:.0%}")
+
+
+# --- sections ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Baselines:
+    bare: dict[int, Run] = field(default_factory=dict)
+    bare_open: Run | None = None
+    direct: dict[int, Run] = field(default_factory=dict)
+    direct_open: Run | None = None
+
+
+def section_baseline(out: Report, mode: Mode, ids: Ids, bare: tuple[str, int], warehouse_url: str) -> Baselines:
+    out.say("== baselines (same run) ==")
+    base = Baselines()
+    url, pid = bare
+    for connections in (10, 50):
+        run = run_bare(f"bare HMAC endpoint, closed loop, {connections} connections", url, pid, ids, mode.orders, connections=connections)
+        base.bare[connections] = run
+        out.say(f"  {describe(run)}, CPU {run.cpu_ms:.3f} ms/request")
+        say_notes(out, run)
+    base.bare_open = run_bare(f"bare HMAC endpoint, open loop {mode.rate:.0f}/s", url, pid, ids, int(mode.rate * mode.duration), rate=mode.rate)
+    out.say(f"  {describe(base.bare_open)}")
+    say_notes(out, base.bare_open)
+    run = run_direct("orders straight to the warehouse, closed loop, 10 connections", warehouse_url, ids, mode.orders, connections=10)
+    base.direct[10] = run
+    out.say(f"  {describe(run)}")
+    say_notes(out, run)
+    base.direct_open = run_direct(f"orders straight to the warehouse, open loop {mode.rate:.0f}/s", warehouse_url, ids,
+                                  int(mode.rate * mode.duration), rate=mode.rate)
+    out.say(f"  {describe(base.direct_open)}")
+    say_notes(out, base.direct_open)
+    return base
+
+
+def embedded_hub(folder: Path, warehouse_url: str) -> Hub:
+    folder.mkdir(parents=True, exist_ok=True)
+    return Hub(folder, store=f"sqlite://{folder}/hub.db", broker="memory://", warehouse_url=warehouse_url)
+
+
+def warm(hub: Hub, warehouse: Warehouse, ids: Ids, count: int) -> None:
+    before = warehouse.count()
+    closed(f"{hub.url}/webhooks/shop", 10, ids.take(count), count)
+    wait_for_arrivals(warehouse, before + count, 120)
+
+
+def say_run(out: Report, run: Run, base: Baselines | None, connections: int | None) -> None:
+    out.say(f"  {describe(run)}")
+    if base and connections in base.bare:
+        out.say(f"    ingest: {run.accept_rate:.0f} webhooks/s = {ratio(run.accept_rate, base.bare[connections].accept_rate)} the bare endpoint")
+    out.say(f"    end to end, sustained: {run.sustained:.1f} orders/s"
+            + (f" = {ratio(run.sustained, base.direct[10].accept_rate)} the warehouse's own rate" if base and 10 in base.direct else ""))
+    out.say(f"    reaching the warehouse while the load lasts: {run.while_loaded:.1f} orders/s = "
+            f"{ratio(run.while_loaded, run.sustained)} the sustained rate; drained {run.drain_seconds:.1f} s after the load")
+    cpu = f"    hub CPU: {run.cpu_ms:.2f} ms/order"
+    if base and connections in base.bare:
+        cpu += f" = {ratio(run.cpu_ms, base.bare[connections].cpu_ms)} the bare endpoint's per request"
+    out.say(cpu)
+    out.say(f"    end-to-end latency p50 {percentile(run.e2e_ms, 50):.0f} ms, p99 {percentile(run.e2e_ms, 99):.0f} ms; "
+            f"sweeper re-sent {run.resent[0]} events and {run.resent[1]} deliveries; lost {run.missing}, duplicated {run.duplicates}")
+    say_notes(out, run)
+
+
+def say_notes(out: Report, run: Run) -> None:
+    for note in run.notes:
+        out.say(f"    note: {note}")
+
+
+def section_embedded(out: Report, mode: Mode, ids: Ids, base: Baselines | None, warehouse: Warehouse, tmp: Path) -> dict[int, Run]:
+    out.say("== embedded: SQLite, in-process broker, one `connect-hub serve` process ==")
+    runs: dict[int, Run] = {}
+    for connections in (10, 50):
+        hub = embedded_hub(tmp / f"embedded-{connections}", warehouse.url)
+        hub.start()
+        try:
+            warm(hub, warehouse, ids, mode.warmup)
+            meter = CpuMeter(hub.pids)
+            load_of = closed_loop_of(f"{hub.url}/webhooks/shop", connections, mode.orders)
+            run = run_hub(f"embedded, closed loop, {connections} connections", hub, warehouse, ids, meter, load_of,
+                          mode.orders, mode.drain_timeout)
+            run.notes += hub.problems()[:5]
+        finally:
+            hub.stop()
+        runs[connections] = run
+        say_run(out, run, base, connections)
+    out.say(f"  sustained at 50 connections / at 10: {ratio(runs[50].sustained, runs[10].sustained)}")
+    for connections, run in runs.items():
+        out.check(run.missing == 0 and run.accepted == run.sent, f"{connections} connections: every webhook accepted and its order delivered")
+    return runs
+
+
+def section_open(out: Report, mode: Mode, ids: Ids, base: Baselines | None, warehouse: Warehouse, tmp: Path) -> Run:
+    out.say(f"== embedded at a fixed {mode.rate:.0f} orders/s for {mode.duration:.0f} s (open loop) ==")
+    hub = embedded_hub(tmp / "embedded-open", warehouse.url)
+    hub.start()
+    count = int(mode.rate * mode.duration)
+    try:
+        warm(hub, warehouse, ids, mode.warmup)
+        url = f"{hub.url}/webhooks/shop"
+        run = run_hub("embedded, open loop", hub, warehouse, ids, CpuMeter(hub.pids), lambda first: opened(url, mode.rate, first, count),
+                      count, mode.drain_timeout)
+        run.notes += hub.problems()[:5]
+    finally:
+        hub.stop()
+    say_run(out, run, None, None)
+    webhook_p99, e2e_p99 = percentile(run.webhook_ms, 99), percentile(run.e2e_ms, 99)
+    if base and base.bare_open and base.direct_open:
+        out.say(f"    webhook p99 {webhook_p99:.1f} ms = {ratio(webhook_p99, percentile(base.bare_open.webhook_ms, 99))} the bare endpoint's "
+                f"({percentile(base.bare_open.webhook_ms, 99):.1f} ms); end-to-end p99 {e2e_p99:.0f} ms = "
+                f"{ratio(e2e_p99, percentile(base.direct_open.e2e_ms, 99))} the warehouse's own ({percentile(base.direct_open.e2e_ms, 99):.1f} ms)")
+    out.check(run.missing == 0 and run.accepted == run.sent, "open loop: every webhook accepted and its order delivered")
+    return run
+
+
+def section_production(out: Report, mode: Mode, ids: Ids, warehouse: Warehouse, tmp: Path, postgres: str,
+                       embedded: dict[int, Run]) -> dict[int, Run]:
+    out.say("== production shape: `serve` + N `worker` processes, PostgreSQL, Redis ==")
+    runs: dict[int, Run] = {}
+    backends = backends_of(postgres)
+    for workers in mode.workers:
+        folder = tmp / f"production-{workers}"
+        folder.mkdir(parents=True, exist_ok=True)
+        reset_database(postgres)
+        with private_redis(folder) as (redis_url, redis_pid):
+            hub = Hub(folder, store=postgres, broker=redis_url, warehouse_url=warehouse.url, workers=workers)
+            hub.start()
+            try:
+                warm(hub, warehouse, ids, mode.warmup)
+                hub_only = CpuMeter(hub.pids)
+                meter = CpuMeter(lambda hub=hub, redis_pid=redis_pid: [*hub.pids(), redis_pid, *backends()])
+                hub_only.start()
+                load_of = closed_loop_of(f"{hub.url}/webhooks/shop", 10, mode.production_orders)
+                run = run_hub(f"production, {workers} worker(s), closed loop, 10 connections", hub, warehouse, ids, meter,
+                              load_of, mode.production_orders, mode.drain_timeout)
+                hub_cpu = hub_only.read()
+                run.notes.append(f"of the CPU, the hub's processes {1000 * hub_cpu / max(run.accepted, 1):.2f} ms/order, "
+                                 f"PostgreSQL and Redis the rest")
+                run.notes += hub.problems()[:5]
+            finally:
+                hub.stop()
+        runs[workers] = run
+        say_run(out, run, None, None)
+    one = runs[mode.workers[0]].sustained
+    for workers, run in runs.items():
+        line = f"  {workers} worker(s): {run.sustained:.1f} orders/s = {ratio(run.sustained, one)} one worker, CPU {run.cpu_ms:.2f} ms/order with PostgreSQL and Redis"
+        if 10 in embedded:
+            line += f", {ratio(run.sustained, embedded[10].sustained)} embedded"
+        out.say(line)
+    rates = [runs[w].sustained for w in mode.workers]
+    out.check(all(b >= a * 0.95 for a, b in itertools.pairwise(rates)), "more workers never slower (5 % noise allowed)")
+    out.check(all(r.resent == (0, 0) for r in runs.values()), "the sweeper re-sent nothing (no faults were injected)")
+    for workers, run in runs.items():
+        out.check(run.missing == 0 and run.accepted == run.sent, f"{workers} worker(s): every webhook accepted and its order delivered")
+    return runs
+
+
+def section_queries(out: Report, warehouse: Warehouse, tmp: Path) -> None:
+    out.say("== statements per order (a count, on SQLite) ==")
+    done = subprocess.run([PYTHON, str(BENCH / "query_count.py"), "--warehouse", warehouse.url, "--folder", str(tmp / "queries")],
+                          capture_output=True, env=env(), cwd=ROOT, timeout=300, check=False)
+    if done.returncode != 0:
+        out.say(f"  failed: {done.stderr.decode()[-2000:]}")
+        out.failures.append("queries")
+        return
+    counts = json.loads(done.stdout)
+    ingest, imported, exported = counts["steady"]
+    out.say(f"  per order after the first: ingest {ingest}, import {imported}, export {exported} = {ingest + imported + exported} "
+            f"statements (BEGIN and COMMIT included); the first order: {counts['first']}")
+
+
+def section_catalogue(out: Report, full: bool, tmp: Path) -> None:
+    out.say("== first import of a catalogue from the WooCommerce sandbox ==")
+    argv = [PYTHON, str(BENCH / "catalogue.py"), "--folder", str(tmp / "catalogue")]
+    if not full:
+        argv += ["--products", "5000"]
+    done = subprocess.run(argv, capture_output=True, env=env(), cwd=ROOT, timeout=7200, check=False)
+    for line in done.stdout.decode().splitlines():
+        out.say(f"  {line}")
+    if done.returncode != 0:
+        out.say(f"  failed: {done.stderr.decode()[-2000:]}")
+        out.failures.append("catalogue")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--full", action="store_true", help="the figures (default: a short look)")
+    parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections of {', '.join(SECTIONS)}")
+    parser.add_argument("--postgres", default=os.environ.get("CONNECT_HUB_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432/hub_bench"),
+                        help="a PostgreSQL database the production section may empty")
+    parser.add_argument("--keep", action="store_true", help="keep the folder with the logs and stores")
+    args = parser.parse_args()
+    chosen = [s.strip() for s in args.only.split(",") if s.strip()]
+    if unknown := set(chosen) - set(SECTIONS):
+        parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
+    mode = FULL if args.full else SHORT
+    out = Report()
+    started = time.monotonic()
+    load_before = os.getloadavg()
+    out.say(f"connect-hub benchmark, {'full' if args.full else 'short'} mode: {os.cpu_count()} CPUs, load average {load_before[0]:.2f}, "
+            f"Python {sys.version.split()[0]}")
+    tmp = Path(tempfile.mkdtemp(prefix="connect-hub-bench-"))
+    ids = Ids()
+    try:
+        with url_process("warehouse", [str(BENCH / "warehouse.py"), "--api-key", ENV["BENCH_WAREHOUSE_API_KEY"]], tmp) as (wh_url, _):
+            warehouse = Warehouse(wh_url)
+            base = None
+            if "baseline" in chosen:
+                with url_process("bare", [str(BENCH / "bare.py"), "--secret", SECRET], tmp) as (bare_url, bare_process):
+                    base = section_baseline(out, mode, ids, (f"{bare_url}/webhooks/shop", bare_process.pid), wh_url)
+            embedded: dict[int, Run] = {}
+            if "embedded" in chosen:
+                embedded = section_embedded(out, mode, ids, base, warehouse, tmp)
+            if "open" in chosen:
+                section_open(out, mode, ids, base, warehouse, tmp)
+            if "production" in chosen:
+                section_production(out, mode, ids, warehouse, tmp, args.postgres, embedded)
+            if "queries" in chosen:
+                section_queries(out, warehouse, tmp)
+        if "catalogue" in chosen:
+            section_catalogue(out, args.full, tmp)
+    finally:
+        if args.keep:
+            print(f"logs and stores kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    load_after = os.getloadavg()
+    out.say(f"run took {time.monotonic() - started:.0f} s; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after "
+            "(other work on the machine makes the absolute figures drift; the ratios compare figures of this run)")
+    if out.failures:
+        out.say(f"CHECKS FAILED: {'; '.join(out.failures)}")
+    return 1 if out.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

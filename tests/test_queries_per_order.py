@@ -1,0 +1,64 @@
+"""Statements per order, counted: a change that makes an order cost the store more fails here.
+
+A count, not a time (times belong to bench/orders.py). One order at a time, on SQLite, with the
+warehouse simulator over real HTTP: the webhook's ingest, its import and its export. The first
+order also creates the bare master product of its line, so the budget is for the orders after it.
+Lower a budget when a change lowers the count; raise one only with a reason in the commit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from connect_hub.account import build_account
+from connect_hub.config import parse_config
+from connect_hub.plugins import Plugins
+from connect_hub.store.database import close_store, open_store
+from query_count import order_statements
+from support import ENV, account_yaml, raw_sample
+
+INGEST_BUDGET = 4
+IMPORT_BUDGET = 21
+EXPORT_BUDGET = 10
+
+
+@pytest.fixture
+async def account(tmp_path: Path, simulator: Any) -> AsyncIterator[Any]:
+    text = account_yaml(account="acme", store=f"sqlite://{tmp_path}/store.db", warehouse_url=simulator.url)
+    account = build_account(parse_config(text, environ=ENV), Plugins.load())
+    await open_store(account.config.store, apply_migrations=True)
+    for integration in account.integrations.values():
+        await account.plugins.start(integration)
+    yield account
+    for integration in account.integrations.values():
+        await account.plugins.stop(integration)
+    await close_store()
+
+
+def distinct_order(order_id: int) -> tuple[dict[str, str], bytes]:
+    headers, raw = raw_sample("0013-order_updated.json")
+    data = json.loads(raw)
+    data.update(id=order_id, number=str(order_id))
+    return headers, json.dumps(data).encode()
+
+
+async def test_an_order_costs_the_store_no_more_statements_than_its_budget(account: Any) -> None:
+    measured = [await order_statements(account, "shop", *distinct_order(order_id)) for order_id in range(500, 504)]
+    assert all(m.delivered for m in measured), "every order reaches the warehouse"
+    steady = measured[1:]
+    counts = [m.counts() for m in steady]
+    print("statements per order (ingest, import, export):", counts)
+    budget = (INGEST_BUDGET, IMPORT_BUDGET, EXPORT_BUDGET)
+    for m, count in zip(steady, counts, strict=True):
+        assert all(n <= most for n, most in zip(count, budget, strict=True)), (
+            f"an order costs {count} statements (ingest, import, export), over the budget {budget}:\n{listing(m)}"
+        )
+
+
+def listing(m: Any) -> str:
+    steps = (("ingest", m.ingest), ("import", m.imported), ("export", m.exported))
+    return "\n".join(f"{step}:\n  " + "\n  ".join(sql[:160] for sql in statements) for step, statements in steps)
