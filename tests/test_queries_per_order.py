@@ -22,7 +22,7 @@ from query_count import order_statements
 from support import ENV, account_yaml, raw_sample
 
 INGEST_BUDGET = 4
-IMPORT_BUDGET = 21
+IMPORT_BUDGET = 25
 EXPORT_BUDGET = 10
 
 
