@@ -68,9 +68,19 @@ async def test_an_order_is_found_by_number_reference_sku_email_and_external_ids(
         found = await search(account.name, text)
         assert [f.record_id for f in found if f.data_type == "orders"] == [record.id], text
     assert (await search(account.name, "1042"))[0].title.startswith("order 1042 (shop-1042), processing")
-    assert [f.key for f in await search(account.name, "SKU-1")] == ["sku:SKU-1"]
+    assert [(f.key, f.why) for f in await search(account.name, "SKU-1")] == [
+        ("order:shop-1042", "order with a line of that SKU"), ("sku:SKU-1", "SKU"),
+    ]
     assert await search(account.name, "104") == []
     assert await search(make_account().name, "1042") == []  # another account sees nothing
+
+
+async def test_orders_are_found_by_the_shoppers_e_mail(store: str) -> None:
+    account = make_account()
+    placed = order(number="77").model_copy(update={"email": "Grace@Example.test"})
+    await importing.merge(account, "shop", Incoming(placed, "77"), None)
+    found = await search(account.name, "grace@example.test")
+    assert [(f.key, f.why) for f in found] == [("order:shop-77", "order of that e-mail")]
 
 
 async def test_the_ledger_says_where_the_order_is_and_shows_each_version_with_its_changes(store: str) -> None:

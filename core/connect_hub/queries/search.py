@@ -6,9 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from connect_hub.store.models import Delivery, Link, Record
+from connect_hub.store.models import Delivery, Event, EventState, Link, Record
 
 LIMIT = 50
+SCANNED = 2000
+"""Orders by e-mail or SKU, and failed events by their text, are looked for among this many of
+the newest (the store keeps no index on what is inside an object)."""
 ORDER_FIRST = {"orders": 0, "shipments": 1, "contacts": 2, "products": 3, "checkouts": 4, "stocks": 5}
 
 
@@ -68,4 +71,28 @@ async def search(account: str, text: str, limit: int = LIMIT) -> list[Found]:
         where.setdefault(record_id, f"id in {integration}")
     for record in await Record.filter(account=account, id__in=list(where)):
         add(record, where[record.id])
+    for record in await Record.filter(account=account, data_type="orders").order_by("-id").limit(SCANNED):
+        why = _order_mentions(record.data or {}, q)
+        if why:
+            add(record, why)
     return sorted(found.values(), key=lambda f: (ORDER_FIRST.get(f.data_type, 9), f.record_id))[:limit]
+
+
+def _order_mentions(data: dict[str, Any], q: str) -> str | None:
+    """Why an order matches ``q`` by what is inside it: its e-mail, or a line's SKU."""
+    if "@" in q and str(data.get("email", "")).strip().lower() == q.lower():
+        return "order of that e-mail"
+    if any(line.get("sku") == q for line in data.get("lines", [])):
+        return "order with a line of that SKU"
+    return None
+
+
+async def failed_events_mentioning(account: str, text: str, limit: int = 20) -> list[Event]:
+    """Failed events whose body, as received, contains ``text``: an order whose import failed has
+    no record, but its event says what it was."""
+    q = text.strip().lstrip("#").strip()
+    if not q:
+        return []
+    needle = q.encode()
+    events = await Event.filter(account=account, state=EventState.FAILED).order_by("-id").limit(SCANNED)
+    return [e for e in events if needle in bytes(e.body)][:limit]

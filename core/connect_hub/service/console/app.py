@@ -22,7 +22,7 @@ from connect_hub.errors import HubError
 from connect_hub.queries.failures import failures
 from connect_hub.queries.ledger import record_ledger, where_is_it
 from connect_hub.queries.overview import overview
-from connect_hub.queries.search import search
+from connect_hub.queries.search import failed_events_mentioning, search
 from connect_hub.rules.dry_run import dry_run_record, dry_run_sample
 from connect_hub.runtime import Runtime
 from connect_hub.service.console import auth, replaying
@@ -121,9 +121,10 @@ def console_app(runtime: Runtime) -> Starlette:
     async def find(request: Request) -> Response:
         q = request.query_params.get("q", "")
         results = await search(account.name, q) if q.strip() else []
-        if len(results) == 1 and request.query_params.get("list") != "1":
+        failed = await failed_events_mentioning(account.name, q)
+        if len(results) == 1 and not failed and request.query_params.get("list") != "1":
             return RedirectResponse(f"/console/records/{results[0].record_id}", status_code=303)
-        return render(request, "search.html", q=q, results=results)
+        return render(request, "search.html", q=q, results=results, failed=failed)
 
     async def record(request: Request) -> Response:
         ledger = await record_ledger(account.name, _int(request.path_params["id"]))
