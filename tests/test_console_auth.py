@@ -116,3 +116,9 @@ def test_the_console_is_off_with_an_empty_admin_token(make_hub, monkeypatch: pyt
     assert client.get("/console/login").status_code == 403
     assert client.post("/console/login", data={"token": ""}).status_code == 403
     assert client.post("/console/replay", data={"all": "1"}).status_code == 401
+
+
+def test_the_console_without_a_trailing_slash_leads_to_the_sign_in_page(make_hub) -> None:
+    hub = make_hub()
+    response = httpx.get(f"{hub.url}/console", follow_redirects=True)
+    assert response.status_code == 200 and response.url.path == "/console/login"
