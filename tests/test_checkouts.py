@@ -18,9 +18,10 @@ from connect_hub.account import Account, build_account
 from connect_hub.canonical import Checkout, CheckoutStatus, OrderLine
 from connect_hub.config import parse_config
 from connect_hub.contracts import ExportResult, Incoming
+from connect_hub.datatypes.checkouts import merge_forward
 from connect_hub.manifest import DataType, Direction, Flow, Manifest
 from connect_hub.pipeline import importing
-from connect_hub.pipeline.checkouts import abandon_stale, merge_forward
+from connect_hub.pipeline.checkouts import abandon_stale
 from connect_hub.pipeline.ingress import store_event
 from connect_hub.plugins import Plugins
 from connect_hub.store.database import close_store, open_store

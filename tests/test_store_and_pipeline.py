@@ -169,7 +169,7 @@ async def test_a_transient_error_is_retried_then_dead_with_its_error(store: str,
         outcomes.extend(await exporting.export_delivery(account, delivery_id))
     assert [o.state for o in outcomes] == ["pending", "pending", "dead"]
     delivery = await Delivery.get(id=delivery_id)
-    assert delivery.attempts == 3 and delivery.last_error == "HTTP 503: down"
+    assert delivery.attempts == 3 and delivery.last_error == "order shop-7 to warehouse: gave up after 3 tries: HTTP 503: down"
 
 
 async def test_retry_after_sets_the_next_attempt(store: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -241,7 +241,7 @@ STOCK_CHANGED = b'{"sku": "SKU-1", "quantity": 10, "changed_at": "2026-11-27T22:
 
 
 async def test_only_the_stock_source_reports_stock(store: str) -> None:
-    from connect_hub.pipeline.stock import ignored_stock_reason
+    from connect_hub.datatypes.stocks import ignored_stock_reason
 
     account = make_account()
     event_id = await store_event(account.name, "warehouse", "stock.changed", {}, STOCK_CHANGED)

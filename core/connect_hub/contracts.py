@@ -107,6 +107,11 @@ class Incoming:
     """Ids in the source system of objects this one refers to, e.g. ``{"order": "123"}`` for a
     shipment: when the hub linked that order to a record of another origin (an order it placed
     in the source), the shipment is for that record's order."""
+    alias: bool = False
+    """True when ``external_id`` is a stand-in rather than the source's own id for the object
+    (a guest's contact on an order is ``email:<address>``: a guest has no customer id). An alias
+    is matched by the object's match key, never steers which record it is, and is never the id
+    the hub exports to (see docs/identity.md)."""
 
     @property
     def data_type(self) -> DataType:
@@ -129,12 +134,48 @@ class ExportRequest:
     a shipment whose order came from (or went to) the target."""
 
 
+class ExportAction(StrEnum):
+    """What an export did in the target system."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    """The target already held this content: nothing written, and the delivery is done."""
+    SKIPPED = "skipped"
+    """Nothing written on purpose (``ExportResult.skipped`` says why): the target does not take it."""
+
+
 @dataclass(frozen=True)
 class ExportResult:
-    """What an export did. ``skipped`` says why nothing was written (kept on the Delivery)."""
+    """What an export did, and what the target now holds.
+
+    A Delivery is ``done`` only when the target holds the version it was planned for: return
+    ``created``, ``updated`` or ``unchanged`` only then. When the target refuses a change (an
+    order the warehouse is already picking), raise :class:`~connect_hub.errors.PermanentError`
+    with a sentence the merchant can act on instead.
+    """
 
     external_id: str | None = None
+    """The object's id in the target (needed after a create; the Link keeps it)."""
     skipped: str | None = None
+    """Why nothing was written (kept on the Delivery); implies ``action`` SKIPPED."""
+    action: ExportAction | None = None
+    """What was done; None means ``created`` when the hub knew no id in the target, else
+    ``updated`` (or ``skipped`` when ``skipped`` is set)."""
+    stored: Canonical | None = None
+    """The object as the target keeps it after the write, mapped the way an import from the
+    target maps it (e.g. the API's answer to the write). The hub hashes it: when the target
+    later sends this content back (a webhook, a poll), it is the hub's own write and goes
+    nowhere. None for a target that never sends this data type back, or whose answer maps to
+    exactly the object sent (then the hub hashes that)."""
+
+    def resolved_action(self, known_id: str | None) -> ExportAction:
+        """``action``, or what it means when the connector left it out."""
+        if self.skipped:
+            return ExportAction.SKIPPED
+        if self.action is not None:
+            return self.action
+        return ExportAction.UPDATED if known_id else ExportAction.CREATED
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,11 @@ class Flow(BaseModel):
     batch_size: int | None = Field(None, ge=1, le=1000)
     """For an export: send pending deliveries together through ``hub_export_batch``, at most this
     many per call, the latest version of each record only (e.g. stock figures per SKU)."""
+    carries: tuple[str, ...] = ()
+    """For an import: the canonical fields the connector brings in when it cannot carry them all
+    (empty: all of them). A change from it leaves the record's other fields as they are, and the
+    hub's own write coming back is recognised on these fields alone. List the fields it cannot
+    carry in the connector's README."""
 
     @field_validator("timeframe", "reconcile")
     @classmethod

@@ -3,6 +3,15 @@
 Most flows export one Delivery at a time (``hub_export``); a flow whose manifest sets
 ``batch_size`` exports its due Deliveries together (``hub_export_batch``), the latest version of
 each record only: that is how stock figures are coalesced per SKU.
+
+A Delivery is ``done`` only when the target holds the version it was planned for: the
+connector says what it did (``created``, ``updated``, ``unchanged``) and the Delivery keeps that
+``action``. On success the Link keeps the record hash exported and the *echo hash*: the hash of
+what the target keeps (``ExportResult.stored``, else the object sent, less the fields the
+target's import flow does not carry), by which the import recognises the write coming back.
+A target that refuses (a ``PermanentError``) or a connector defect fails the Delivery at once,
+with a sentence naming the object; only what may pass (``TransientError``, the network) is
+retried with backoff.
 """
 
 from __future__ import annotations
@@ -16,12 +25,20 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from connect_hub.account import Account
-from connect_hub.canonical import Canonical, Shipment, Stock, load
-from connect_hub.contracts import ExportRequest, ExportResult, Integration, RuleContext
-from connect_hub.errors import PermanentError, TransientError
+from connect_hub.canonical import Canonical, load
+from connect_hub.contracts import (
+    ExportAction,
+    ExportRequest,
+    ExportResult,
+    Integration,
+    RuleContext,
+)
+from connect_hub.datatypes import policy_for
+from connect_hub.errors import HubError, TransientError
 from connect_hub.manifest import DataType, Direction
 from connect_hub.metrics import DELIVERIES
 from connect_hub.pipeline.decisions import record_decision
+from connect_hub.pipeline.failures import cause, export_may_recover
 from connect_hub.secrets import redact
 from connect_hub.store.models import Delivery, DeliveryState, Link, Record
 
@@ -110,10 +127,13 @@ async def _prepare(account: Account, integration: Integration | None, delivery: 
         return await _settle(delivery, DeliveryState.FAILED, error=f"integration {delivery.integration!r} is not configured")
     record = await Record.get(id=delivery.record_id)
     if record.version > delivery.version:
-        return await _settle(delivery, DeliveryState.SKIPPED, reason=f"superseded by version {record.version}")
-    link = await Link.get_or_none(account=account.name, integration=integration.name, record_id=record.id)
+        return await _settle(delivery, DeliveryState.SKIPPED, reason=f"superseded by version {record.version}", action=ExportAction.SKIPPED)
+    link = await target_link(account, integration.name, record.id)
     if link is not None and link.last_export_hash == record.hash:
-        return await _settle(delivery, DeliveryState.DONE, reason="already exported with this content", external_id=link.external_id)
+        return await _settle(
+            delivery, DeliveryState.DONE, reason="already exported with this content", external_id=link.external_id,
+            action=ExportAction.UNCHANGED,
+        )
     obj = load(record.data_type, record.data)
     decision = account.rules.apply(
         obj, RuleContext(account=account.name, stage="export", integration=integration.name, data_type=obj.data_type)
@@ -123,7 +143,9 @@ async def _prepare(account: Account, integration: Integration | None, delivery: 
             account, decision, stage="export", integration=integration.name, data_type=record.data_type,
             delivery_id=delivery.id, record_id=record.id,
         )
-        return await _settle(delivery, DeliveryState.SKIPPED, reason=decision.summary(), blocked_by=decision.blocked_by)
+        return await _settle(
+            delivery, DeliveryState.SKIPPED, reason=decision.summary(), blocked_by=decision.blocked_by, action=ExportAction.SKIPPED
+        )
     request = ExportRequest(
         data_type=DataType(record.data_type), record_id=record.id, version=record.version, obj=decision.obj,
         external_id=link.external_id if link else None, last_export_hash=link.last_export_hash if link else None,
@@ -132,18 +154,24 @@ async def _prepare(account: Account, integration: Integration | None, delivery: 
     return _Prepared(delivery, record, link, request)
 
 
+async def target_link(account: Account, integration: str, record_id: int, connection: object = None) -> Link | None:
+    """The Link the hub exports a record to in ``integration``: the system's own id for it (never
+    an alias), the one last exported to first. None when the target has no id for it yet."""
+    query = Link.filter(account=account.name, integration=integration, record_id=record_id, alias=False)
+    links = await (query.using_db(connection) if connection is not None else query)
+    if not links:
+        return None
+    return max(links, key=lambda link: (link.last_exported_at is not None, link.last_exported_at or datetime.min.replace(tzinfo=UTC), -link.id))
+
+
 async def related_ids(account: Account, integration: str, obj: Canonical) -> dict[str, str]:
     """External ids in ``integration`` of the records ``obj`` refers to (a shipment's order,
-    a stock figure's product)."""
-    keys: dict[str, tuple[str, str]] = {}
-    if isinstance(obj, Shipment):
-        keys["order"] = ("orders", f"order:{obj.order_reference}")
-    elif isinstance(obj, Stock):
-        keys["product"] = ("products", f"sku:{obj.sku}")
+    a stock figure's product), as its data type's policy names them."""
     related: dict[str, str] = {}
-    for name, (data_type, key) in keys.items():
+    for name, (data_type, key) in policy_for(obj.data_type).related_keys(obj).items():
         link = await Link.filter(
-            account=account.name, integration=integration, data_type=data_type, record__key=key, record__data_type=data_type
+            account=account.name, integration=integration, data_type=str(data_type), alias=False,
+            record__key=key, record__data_type=str(data_type),
         ).first()
         if link is not None:
             related[name] = link.external_id
@@ -172,7 +200,7 @@ async def _export_batch(account: Account, integration: Integration, data_type: s
     for delivery in sorted(claimed, key=lambda d: (d.record_id, d.version)):
         older = latest.get(delivery.record_id)
         if older is not None:
-            outcomes.append(await _settle(older, DeliveryState.SKIPPED, reason=f"coalesced into delivery {delivery.id}"))
+            outcomes.append(await _settle(older, DeliveryState.SKIPPED, reason=f"coalesced into delivery {delivery.id}", action=ExportAction.SKIPPED))
         latest[delivery.record_id] = delivery
     prepared: list[_Prepared] = []
     for delivery in list(latest.values())[:size]:
@@ -198,38 +226,74 @@ async def _conclude(account: Account, integration: Integration, item: _Prepared,
     delivery, policy = item.delivery, account.config.delivery
     if isinstance(result, ExportResult):
         if result.skipped:
-            return await _settle(delivery, DeliveryState.SKIPPED, reason=result.skipped)
+            return await _settle(delivery, DeliveryState.SKIPPED, reason=result.skipped, action=ExportAction.SKIPPED)
         return await _succeed(account, integration, item, result)
-    if isinstance(result, PermanentError):
-        return await _settle(delivery, DeliveryState.FAILED, error=redact(str(result), *account.secrets()))
-    if isinstance(result, TransientError):
-        message, retry_after = redact(str(result), *account.secrets()), result.retry_after
-    else:
-        log.error("connector %s failed on delivery %s: %r", integration.connector, delivery.id, result)
-        message, retry_after = redact(f"{type(result).__name__}: {result}", *account.secrets()), None
+    what = f"{policy_for(item.record.data_type).describe(item.request.obj)} to {integration.name}"
+    message = redact(cause(result), *account.secrets())
+    if not export_may_recover(result):
+        if not isinstance(result, HubError):
+            log.error("connector %s failed on delivery %s (%s): %r", integration.connector, delivery.id, what, result)
+        return await _settle(delivery, DeliveryState.FAILED, error=f"{what}: {message}")
+    retry_after = result.retry_after if isinstance(result, TransientError) else None
     if delivery.attempts >= policy.max_attempts:
-        log.warning("delivery %s to %s is dead after %s tries: %s", delivery.id, integration.name, delivery.attempts, message)
-        return await _settle(delivery, DeliveryState.DEAD, error=message)
+        log.warning("delivery %s (%s) is dead after %s tries: %s", delivery.id, what, delivery.attempts, message)
+        return await _settle(delivery, DeliveryState.DEAD, error=f"{what}: gave up after {delivery.attempts} tries: {message}")
     delay = backoff(delivery.attempts, policy.backoff_base, policy.backoff_max, retry_after)
-    return await _settle(delivery, DeliveryState.PENDING, error=message, retry_in=delay)
+    return await _settle(delivery, DeliveryState.PENDING, error=f"{what}: {message}", retry_in=delay)
 
 
 async def _succeed(account: Account, integration: Integration, item: _Prepared, result: ExportResult) -> Outcome:
-    record, link = item.record, item.link
+    """Keep what the target now holds on its Link (ids, hashes) and the delivery done."""
+    record, link, request = item.record, item.link, item.request
+    action = result.resolved_action(request.external_id)
+    echo = echo_hash(integration, result.stored or request.obj)
+    now = datetime.now(UTC)
     async with in_transaction() as conn:
         external_id = result.external_id or (link.external_id if link else None)
         if link is None and external_id:
-            await Link.create(
+            link = await Link.filter(
+                account=account.name, integration=integration.name, data_type=record.data_type, external_id=external_id
+            ).using_db(conn).first()
+        if link is None and external_id:
+            link = await Link.create(
                 account=account.name, integration=integration.name, data_type=record.data_type,
-                external_id=external_id, record_id=record.id, last_export_hash=record.hash,
-                last_exported_at=datetime.now(UTC), using_db=conn,
+                external_id=external_id, record_id=record.id, using_db=conn,
             )
-        elif link is not None:
+        if link is not None:
             link.external_id = external_id or link.external_id
+            link.record_id = record.id
             link.last_export_hash = record.hash
-            link.last_exported_at = datetime.now(UTC)
-            await link.save(using_db=conn, update_fields=["external_id", "last_export_hash", "last_exported_at"])
-        return await _settle(item.delivery, DeliveryState.DONE, external_id=external_id, connection=conn)
+            link.echo_hash = echo
+            link.last_exported_at = now
+            link.alias = False
+            await link.save(
+                using_db=conn, update_fields=["external_id", "record_id", "last_export_hash", "echo_hash", "last_exported_at", "alias"]
+            )
+        return await _settle(item.delivery, DeliveryState.DONE, external_id=external_id, connection=conn, action=action)
+
+
+def echo_hash(integration: Integration, kept: Canonical) -> str:
+    """The hash an import from ``integration`` gives the content it keeps after a write.
+
+    ``kept`` is what the connector says the target now holds (or the object sent). Fields the
+    target's import flow does not carry (``Flow.carries``) come back empty, so they are left
+    out the same way here.
+    """
+    flow = integration.flow(kept.data_type, Direction.IMPORT)
+    if flow is not None and flow.carries:
+        kept = carried_only(kept, flow.carries)
+    return kept.content_hash()
+
+
+def carried_only(obj: Canonical, carried: tuple[str, ...]) -> Canonical:
+    """``obj`` with every optional field outside ``carried`` at its default, as a source that does
+    not carry them sends it (required fields, such as the match key's, are always carried)."""
+    keep = set(carried) | {"modified_at"}
+    fields = type(obj).model_fields
+    return obj.model_copy(update={
+        name: info.get_default(call_default_factory=True)
+        for name, info in fields.items() if name not in keep and not info.is_required()
+    })  # fmt: skip
 
 
 async def _settle(
@@ -243,6 +307,7 @@ async def _settle(
     refund: bool = False,
     connection: object = None,
     blocked_by: str | None = None,
+    action: ExportAction | None = None,
 ) -> Outcome:
     now = datetime.now(UTC)
     values: dict[str, object] = {"state": state, "lease_until": None, "updated_at": now}  # update() skips auto_now
@@ -254,6 +319,8 @@ async def _settle(
         values["external_id"] = external_id
     if blocked_by is not None:
         values["blocked_by"] = blocked_by
+    if action is not None:
+        values["action"] = str(action)
     if refund:
         values["attempts"] = F("attempts") - 1
     values["next_attempt_at"] = now + timedelta(seconds=retry_in) if retry_in is not None else None

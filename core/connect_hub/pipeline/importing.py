@@ -1,27 +1,49 @@
 """Import: parse an Event through its connector, apply import rules, merge into the store.
 
-A record version and the Deliveries it causes are written in one transaction (transactional
-outbox); the ids returned are what the caller wakes export actors for.
+Each object of an event goes the same way, and what differs per data type is its policy's
+(:mod:`connect_hub.datatypes`): the policy prepares it, the import rules run, the policy may
+refuse it, then it is merged into its record and routed. A record version and the Deliveries it
+causes are written in one transaction (transactional outbox); the ids returned are what the
+caller wakes export actors for.
+
+**Identity.** An object is found by its Link in the source (the source's own id for it), else by
+its match key; an alias (``email:x``, ``Incoming.alias``) by its match key only. When the source's
+id now carries another match key (a customer's new e-mail, a product's new SKU), the record takes
+the new key, or the Link moves to the record that already has it. Several Links of one source
+may lead to one record (a customer by id and, on guest orders, by e-mail).
+
+**Echo.** A write of the hub's own coming back (its content hashes to the Link's ``echo_hash``,
+recorded at export from what the target keeps) changes nothing and goes nowhere, whatever the
+target's clock says.
+
+**No going back.** A version older than the record's (by the source's modified time, compared
+in whole seconds because many systems keep no more) is ignored.
+
+**Failures.** What cannot be mapped, kept or merged fails the event at once, with a sentence
+naming the object and the cause; a store hiccup leaves it pending for the sweeper, and only a
+worker that died during the import counts toward ``MAX_IMPORT_ATTEMPTS``.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from connect_hub.account import Account
-from connect_hub.canonical import Canonical, Checkout, Order, Product, Shipment, Stock, load
-from connect_hub.contracts import Incoming, RawEvent, RuleContext
-from connect_hub.errors import MappingError
-from connect_hub.manifest import DataType
+from connect_hub.canonical import Canonical, load
+from connect_hub.contracts import Incoming, Integration, RawEvent, RuleContext
+from connect_hub.datatypes import policy_for
+from connect_hub.errors import HubError
+from connect_hub.manifest import Direction
 from connect_hub.pipeline import ledger
-from connect_hub.pipeline.checkouts import completed_by, merge_forward
 from connect_hub.pipeline.decisions import Pending, record_decision, run_effects
+from connect_hub.pipeline.failures import cause, store_may_recover
 from connect_hub.pipeline.routing import plan_deliveries
-from connect_hub.pipeline.stock import available_stock, ignored_stock_reason
 from connect_hub.rules import Decision
 from connect_hub.secrets import redact
 from connect_hub.store.models import Event, EventState, Link, Record
@@ -40,198 +62,226 @@ async def import_event(account: Account, event_id: int) -> list[int]:
     if event is None or event.state != EventState.PENDING:
         return []
     if event.attempts >= MAX_IMPORT_ATTEMPTS:
-        await _finish(event, EventState.FAILED, f"the import stopped its worker {event.attempts} times; replay it once fixed")
+        await _finish(event, EventState.FAILED, (
+            f"event {event.id} ({event.topic}) from {event.integration}: its import stopped its worker "
+            f"{event.attempts} times; replay it once the cause is fixed"
+        ))
         return []
     event.attempts += 1  # counted before the work, so an event that kills its worker ends failed
     await event.save(update_fields=["attempts"])
     integration = account.integration(event.integration)
     if integration is None:
-        await _finish(event, EventState.FAILED, f"integration {event.integration!r} is not configured")
+        await _finish(event, EventState.FAILED, f"event {event.id}: integration {event.integration!r} is not configured")
         return []
+    try:
+        return await _import(account, integration, event)
+    except Exception as exc:
+        if not store_may_recover(exc):
+            raise
+        log.warning("event %s from %s waits: the store is unavailable (%s)", event.id, integration.name, exc)
+        await Event.filter(id=event.id).update(attempts=F("attempts") - 1)  # a hiccup is no crash
+        return []
+
+
+@dataclass
+class _Progress:
+    """What the objects of one event have come to so far."""
+
+    deliveries: list[int] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    blocked: list[tuple[Incoming, Decision]] = field(default_factory=list)
+
+
+async def _import(account: Account, integration: Integration, event: Event) -> list[int]:
     raw = RawEvent(
         id=event.id, integration=event.integration, topic=event.topic,
         headers=event.headers, body=bytes(event.body), received_at=event.received_at,
     )
+    progress = _Progress()
     try:
         incoming = await account.plugins.parse_event(integration, raw)
-    except MappingError as exc:
-        await _finish(event, EventState.FAILED, redact(str(exc), *account.secrets()))
-        return []
     except Exception as exc:
-        log.exception("connector %s failed to parse event %s", integration.connector, event.id)
-        await _finish(event, EventState.FAILED, redact(f"{type(exc).__name__}: {exc}", *account.secrets()))
+        if store_may_recover(exc):
+            raise
+        _log_defect(exc, f"connector {integration.connector} failed to parse event {event.id}")
+        await _fail(account, event, f"event {event.id} ({event.topic}) from {integration.name}: {cause(exc)}")
         return []
-    deliveries: list[int] = []
-    notes: list[str] = []
-    accepted: list[tuple[Incoming, Decision]] = []
-    blocked: list[tuple[Incoming, Decision]] = []
     for item in incoming:
-        if not integration.imports(item.data_type):
-            notes.append(f"{item.data_type} from {integration.name} is not imported (manifest/preset)")
-            continue
-        if isinstance(item.obj, Stock):
-            if reason := ignored_stock_reason(account, integration):
-                notes.append(reason)
-                continue
-            item.obj = await available_stock(account, integration, item.obj)
-        if isinstance(item.obj, Shipment) and item.related.get("order"):
-            item.obj = await for_linked_order(account, integration.name, item.obj, item.related["order"])
-        context = RuleContext(account=account.name, stage="import", integration=integration.name, data_type=item.data_type)
+        policy = policy_for(item.data_type)
         try:
-            decision = account.rules.apply(item.obj, context)
-        except MappingError as exc:
-            await _finish(event, EventState.FAILED, redact(str(exc), *account.secrets()))
-            return []
-        if decision.blocked:
-            notes.append(f"{item.data_type} {item.external_id}: {decision.summary()}")
-            blocked.append((item, decision))
-            continue
-        item.obj = decision.obj
-        if isinstance(item.obj, Order) and item.obj.status is None:
-            await _finish(event, EventState.FAILED, unplaced_status(item.obj, integration.name))
-            return []
-        accepted.append((item, decision))
-    for item, decision in accepted:
-        try:
-            deliveries += await merge(account, integration.name, item, event.id, decision)
-            if isinstance(item.obj, Order) and integration.imports(DataType.CHECKOUTS):
-                checkout = await completed_by(account, item.obj)
-                if checkout is not None:
-                    deliveries += await merge(account, integration.name, Incoming(checkout, checkout.reference), event.id)
-        except MappingError as exc:
-            await _finish(event, EventState.FAILED, redact(str(exc), *account.secrets()))
-            return deliveries
+            await _import_item(account, integration, event.id, item, progress)
+        except Exception as exc:
+            if store_may_recover(exc):
+                raise
+            _log_defect(exc, f"importing {policy.describe(item.obj)} from event {event.id}")
+            await _fail(account, event, f"{policy.describe(item.obj)} from {integration.name}: {cause(exc)}")
+            return progress.deliveries
     pending: Pending = []
     async with in_transaction() as conn:
-        for item, decision in blocked:
+        for item, decision in progress.blocked:
             await record_decision(
                 account, decision, stage="import", integration=integration.name, data_type=str(item.data_type),
                 event_id=event.id, connection=conn, pending=pending,
             )
-        await _finish(event, EventState.DONE, "; ".join(notes) or None, conn)
+        await _finish(event, EventState.DONE, "; ".join(progress.notes) or None, conn)
     await run_effects(account, pending)
-    return deliveries
+    return progress.deliveries
 
 
-async def for_linked_order(account: Account, source: str, shipment: Shipment, order_id: str) -> Shipment:
-    """The shipment pointed at the order the source's order ``order_id`` is linked to, when the
-    hub knows that order under another reference (one it placed in the source, say)."""
-    link = await Link.filter(
-        account=account.name, integration=source, data_type=str(DataType.ORDERS), external_id=order_id
-    ).first()
-    if link is None:
-        return shipment
-    order = await Record.get_or_none(id=link.record_id)
-    reference = (order.data or {}).get("reference") if order is not None else None
-    if not reference or reference == shipment.order_reference:
-        return shipment
-    return shipment.model_copy(update={"order_reference": reference})
+class Refused(HubError):
+    """An object the data type's policy will not keep (the sentence says why and what to do)."""
 
 
-def unplaced_status(order: Order, integration: str) -> str:
-    """Why an order without a hub status is kept as failed, and the two ways to fix it."""
-    status = order.source_status
-    return (
-        f"order {order.number} of integration {integration!r} has the status {status!r}, which has no "
-        f"hub status: map it in the integration's status_map setting (status_map: {{{status!r}: processing}}) "
-        f"or with an import rule (e.g. map: {{field: status, from: source_status, table: {{{status!r}: processing}}}}), "
-        "then replay the event"
-    )
-
-
-async def _finish(event: Event, state: EventState, message: str | None, connection: object = None) -> None:
-    event.state = state
-    event.last_error = message
-    event.processed_at = datetime.now(UTC)
-    await event.save(update_fields=["state", "last_error", "attempts", "processed_at"], using_db=connection)
+async def _import_item(account: Account, integration: Integration, event_id: int, item: Incoming, progress: _Progress) -> None:
+    """Prepare, rule, check and merge one object of an event (and what it implies)."""
+    policy = policy_for(item.data_type)
+    if not integration.imports(item.data_type):
+        progress.notes.append(f"{item.data_type} from {integration.name} is not imported (manifest/preset)")
+        return
+    received_hash = item.obj.content_hash()  # as the source sent it: what an echo is compared by
+    prepared = await policy.prepare(account, integration, item)
+    if isinstance(prepared, str):
+        progress.notes.append(prepared)
+        return
+    context = RuleContext(account=account.name, stage="import", integration=integration.name, data_type=item.data_type)
+    decision = account.rules.apply(prepared.obj, context)
+    if decision.blocked:
+        progress.notes.append(f"{item.data_type} {item.external_id}: {decision.summary()}")
+        progress.blocked.append((prepared, decision))
+        return
+    prepared.obj = decision.obj
+    if refusal := policy.refusal(prepared.obj, integration.name):
+        raise Refused(refusal)
+    progress.deliveries += await merge(account, integration.name, prepared, event_id, decision, received_hash=received_hash)
+    for follow_up in await policy.follow_ups(account, integration, prepared.obj):
+        progress.deliveries += await merge(account, integration.name, follow_up, event_id)
 
 
 async def merge(
-    account: Account, source: str, item: Incoming, event_id: int | None, decision: Decision | None = None
+    account: Account, source: str, item: Incoming, event_id: int | None, decision: Decision | None = None,
+    *, received_hash: str | None = None,
 ) -> list[int]:
     """Merge one incoming object into its record; retry once if a concurrent import created it.
 
-    ``decision`` (what the import rules did to it) is recorded with the record version; the
-    effects of the decisions made here run once the transaction has committed.
+    Returns the pending Delivery ids a new version caused (none when nothing changed).
+    ``received_hash`` is the object's hash as the source sent it (before the import rules), for
+    recognising an echo; ``decision`` (what the import rules did) is recorded with the version,
+    and its effects run once the transaction has committed.
     """
     pending: Pending = []
+    received = received_hash or item.obj.content_hash()
     try:
-        ids = await _merge_once(account, source, item, event_id, decision, pending)
+        result = await _merge_once(account, source, item, event_id, decision, pending, received)
     except IntegrityError:
         pending.clear()
-        ids = await _merge_once(account, source, item, event_id, decision, pending)
+        result = await _merge_once(account, source, item, event_id, decision, pending, received)
     await run_effects(account, pending)
-    return ids
+    return result
 
 
 async def _merge_once(
-    account: Account, source: str, item: Incoming, event_id: int | None, decision: Decision | None, pending: Pending
+    account: Account, source: str, item: Incoming, event_id: int | None, decision: Decision | None,
+    pending: Pending, received_hash: str,
 ) -> list[int]:
-    obj = item.obj
-    data_type = str(obj.data_type)
-    key = obj.match_key()
+    obj, policy = item.obj, policy_for(item.data_type)
+    data_type, key = str(item.data_type), obj.match_key()
     async with in_transaction() as conn:
-        record = (
-            await Record.filter(account=account.name, data_type=data_type, key=key)
-            .select_for_update()
-            .using_db(conn)
-            .first()
-        )
-        if isinstance(obj, Checkout) and record is not None:  # its status never goes back
-            obj = merge_forward(obj, load(DataType.CHECKOUTS, record.data))  # type: ignore[arg-type]
-        new_hash = obj.content_hash()
         link = await Link.filter(
             account=account.name, integration=source, data_type=data_type, external_id=item.external_id
         ).using_db(conn).first()
-        changed = older = False
-        created = record is None
+        if link is not None and link.echo_hash == received_hash:
+            log.info("%s from %s is the hub's own write coming back", policy.describe(obj), source)
+            await _remember_import(link, received_hash, obj, None, conn)
+            echoed = await Record.get(id=link.record_id).using_db(conn)
+            await ledger.note(
+                account.name, echoed, ledger.ECHO, integration=source, content_hash=received_hash, written=False,
+                event_id=event_id, external_id=item.external_id, connection=conn,
+            )
+            return []
+        record = await _find_record(account, data_type, key, link, item.alias, conn)
+        written = created = older = False
         if record is None:
-            if isinstance(obj, Order):
-                await _link_order_lines(account, obj, conn)
+            await policy.before_write(account, obj, conn)
             record = await Record.create(
-                account=account.name, data_type=data_type, key=key, version=1, hash=new_hash,
+                account=account.name, data_type=data_type, key=key, version=1, hash=obj.content_hash(),
                 data=obj.model_dump(mode="json"), source=source, source_modified_at=obj.modified_at,
                 status=status_of(obj), using_db=conn,
             )
-            changed = True
-        elif _is_older(obj, record):
+            written = created = True
+        elif is_older(obj, record):
             older = True
-            log.info("ignored an older %s %s from %s (no going back)", data_type, key, source)
-        elif new_hash != record.hash:
-            if isinstance(obj, Order):  # only a version that is written needs its lines linked
-                await _link_order_lines(account, obj, conn)
-            record.version += 1
-            record.hash = new_hash
-            record.data = obj.model_dump(mode="json")
-            record.source = source
-            record.source_modified_at = obj.modified_at or record.source_modified_at
-            record.status = status_of(obj)
-            await record.save(using_db=conn)
-            changed = True
-        echo = link is not None and link.last_export_hash == new_hash
-        outcome = ledger.outcome(changed=changed, created=created, older=older, echo=echo)
+            log.info("ignored an older %s from %s (no going back)", policy.describe(obj), source)
+        else:
+            stored = load(data_type, record.data)
+            obj = policy.merge(with_uncarried(account, source, obj, stored), stored)
+            if obj.content_hash() != record.hash or record.key != key:
+                await policy.before_write(account, obj, conn)
+                record.version += 1
+                record.key = key
+                record.hash = obj.content_hash()
+                record.data = obj.model_dump(mode="json")
+                record.source = source
+                record.source_modified_at = obj.modified_at or record.source_modified_at
+                record.status = status_of(obj)
+                await record.save(using_db=conn)
+                written = True
         await ledger.note(
-            account.name, record, outcome, integration=source, content_hash=new_hash, written=changed,
-            event_id=event_id, external_id=item.external_id, connection=conn,
+            account.name, record, ledger.outcome(changed=written, created=created, older=older, echo=False),
+            integration=source, content_hash=received_hash, written=written, event_id=event_id,
+            external_id=item.external_id, connection=conn,
         )
         if link is None:
-            link = await Link.create(
+            await Link.create(
                 account=account.name, integration=source, data_type=data_type, external_id=item.external_id,
-                record_id=record.id, last_import_hash=new_hash, last_import_modified_at=obj.modified_at,
-                using_db=conn,
+                record_id=record.id, alias=item.alias, last_import_hash=received_hash,
+                last_import_modified_at=obj.modified_at, using_db=conn,
             )
         else:
-            link.last_import_hash = new_hash
-            link.last_import_modified_at = obj.modified_at
-            await link.save(using_db=conn, update_fields=["last_import_hash", "last_import_modified_at"])
+            await _remember_import(link, received_hash, obj, record.id, conn)
         if decision is not None:
             await record_decision(
                 account, decision, stage="import", integration=source, data_type=data_type, event_id=event_id,
-                record_id=record.id, connection=conn, pending=pending if changed and not echo else None,
+                record_id=record.id, connection=conn, pending=pending if written else None,
             )
-        if not changed or echo:
+        if not written:
             return []
         return await plan_deliveries(account, record, obj, source, event_id, conn, pending)
+
+
+async def _find_record(account: Account, data_type: str, key: str, link: Link | None, alias: bool, conn: object) -> Record | None:
+    """The record an incoming object belongs to, locked for the merge (see "Identity" above).
+
+    By the source's own id (a non-alias Link) first: when that record has another key, it takes
+    ``key`` unless another record has it, in which case that one is the object's record now.
+    """
+    by_key = await Record.filter(account=account.name, data_type=data_type, key=key).select_for_update().using_db(conn).first()
+    if link is None or alias or link.alias:
+        return by_key
+    by_link = await Record.filter(id=link.record_id).select_for_update().using_db(conn).first()
+    if by_link is None or (by_key is not None and by_key.id != by_link.id):
+        return by_key
+    return by_link
+
+
+async def _remember_import(link: Link, received_hash: str, obj: Canonical, record_id: int | None, conn: object) -> None:
+    link.last_import_hash = received_hash
+    link.last_import_modified_at = obj.modified_at
+    fields = ["last_import_hash", "last_import_modified_at"]
+    if record_id is not None and link.record_id != record_id:
+        link.record_id = record_id
+        fields.append("record_id")
+    await link.save(using_db=conn, update_fields=fields)
+
+
+def with_uncarried(account: Account, source: str, obj: Canonical, stored: Canonical) -> Canonical:
+    """``obj`` with the stored values of the fields ``source`` does not carry (``Flow.carries``):
+    a source that cannot hold a field never blanks it in the record."""
+    integration = account.integration(source)
+    flow = integration.flow(obj.data_type, Direction.IMPORT) if integration is not None else None
+    if flow is None or not flow.carries:
+        return obj
+    keep = set(flow.carries) | {"modified_at"}
+    return obj.model_copy(update={name: getattr(stored, name) for name in type(obj).model_fields if name not in keep})
 
 
 def status_of(obj: Canonical) -> str | None:
@@ -240,31 +290,30 @@ def status_of(obj: Canonical) -> str | None:
     return str(status) if status else None
 
 
-def _is_older(obj: Canonical, record: Record) -> bool:
-    return bool(obj.modified_at and record.source_modified_at and obj.modified_at < record.source_modified_at)
+def is_older(obj: Canonical, record: Record) -> bool:
+    """True when ``obj`` is an older version than the record's, compared in whole seconds.
 
-
-async def _link_order_lines(account: Account, order: Order, conn: object) -> None:
-    """Point each order line at its master product by SKU, creating a bare one if none exists.
-
-    A bare master product (SKU and name from the line) is not routed anywhere: it waits for a
-    product import to fill it in.
+    Many systems keep modified times in whole seconds: a change made in the same second as the
+    hub's last version is not older, so it is never dropped because one clock is coarser.
     """
-    for line in order.lines:
-        if not line.sku:
-            continue
-        product = Product(sku=line.sku, name=line.name)
-        record = await Record.filter(
-            account=account.name, data_type="products", key=product.match_key()
-        ).using_db(conn).first()
-        if record is None:
-            record = await Record.create(
-                account=account.name, data_type="products", key=product.match_key(), version=1,
-                hash=product.content_hash(), data=product.model_dump(mode="json"), source=order.source,
-                using_db=conn,
-            )
-            await ledger.note(
-                account.name, record, ledger.CREATED, integration=order.source, content_hash=record.hash,
-                written=True, connection=conn,
-            )
-        line.product_record_id = record.id
+    if obj.modified_at is None or record.source_modified_at is None:
+        return False
+    return int(obj.modified_at.timestamp()) < int(record.source_modified_at.timestamp())
+
+
+def _log_defect(exc: BaseException, what: str) -> None:
+    """A failure the hub did not word itself is a defect: log it with its traceback once."""
+    if isinstance(exc, HubError):
+        return
+    log.error("%s: %s: %s", what, type(exc).__name__, exc, exc_info=exc)
+
+
+async def _fail(account: Account, event: Event, message: str) -> None:
+    await _finish(event, EventState.FAILED, redact(message, *account.secrets()))
+
+
+async def _finish(event: Event, state: EventState, message: str | None, connection: object = None) -> None:
+    event.state = state
+    event.last_error = message
+    event.processed_at = datetime.now(UTC)
+    await event.save(update_fields=["state", "last_error", "attempts", "processed_at"], using_db=connection)

@@ -1,7 +1,8 @@
 """Route: which integrations receive a new record version, as Deliveries in the same transaction.
 
-Every integration whose manifest and preset export the data type gets it, except its source;
-a shipment goes only to where its order came from (see :func:`shipment_targets`).
+The data type's policy names the targets (by default every integration whose manifest and
+preset export the type, except its source; a shipment goes only to where its order came from),
+and the export rules may block one.
 """
 
 from __future__ import annotations
@@ -9,36 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from connect_hub.account import Account
-from connect_hub.canonical import Canonical, Shipment
+from connect_hub.canonical import Canonical
+from connect_hub.datatypes import policy_for
 from connect_hub.pipeline.decisions import Pending, record_decision
 from connect_hub.rules import Decision, RuleContext
 from connect_hub.store.models import Delivery, DeliveryState, Record
-
-
-def targets(account: Account, data_type: str, source: str) -> list[str]:
-    """Integrations whose manifest and preset export this data type, except the source (no echo)."""
-    return [
-        name
-        for name, integration in account.integrations.items()
-        if name != source and integration.exports(data_type)  # type: ignore[arg-type]
-    ]
-
-
-async def shipment_targets(account: Account, shipment: Shipment, source: str, connection: Any) -> list[str]:
-    """The integration the shipment's order came from, if it exports shipments and is not the
-    shipment's source; for an order the hub does not know, every exporter but the source.
-
-    A warehouse's shipment of a shop order goes to that shop, and a shipment entered in a shop
-    for a marketplace's order goes to that marketplace, never to every shop that takes shipments.
-    """
-    everyone = targets(account, str(shipment.data_type), source)
-    order = await Record.filter(
-        account=account.name, data_type="orders", key=f"order:{shipment.order_reference}"
-    ).using_db(connection).first()
-    if order is None:
-        return everyone
-    origin = (order.data or {}).get("source") or order.source
-    return [origin] if origin in everyone else []
 
 
 async def plan_deliveries(
@@ -52,11 +28,7 @@ async def plan_deliveries(
     are queued on ``pending`` to run after the commit.
     """
     ids: list[int] = []
-    if isinstance(obj, Shipment):
-        chosen = await shipment_targets(account, obj, source, connection)
-    else:
-        chosen = targets(account, record.data_type, source)
-    for target in chosen:
+    for target in await policy_for(record.data_type).targets(account, obj, source, connection):
         decision: Decision = account.rules.apply(
             obj, RuleContext(account=account.name, stage="export", integration=target, data_type=obj.data_type)
         )
@@ -72,6 +44,7 @@ async def plan_deliveries(
             state=state,
             reason=decision.summary() or None,
             blocked_by=decision.blocked_by,
+            action="skipped" if decision.blocked else None,
             using_db=connection,
         )
         await record_decision(

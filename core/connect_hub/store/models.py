@@ -72,7 +72,12 @@ class LedgerEntry(Model):
 
 
 class Link(Model):
-    """(integration, data type, external id) -> record, with the last import and export seen."""
+    """(integration, data type, external id) -> record, with the last import and export seen.
+
+    A record may be known under several identities in one integration (a customer by id and, on
+    guest orders, by e-mail): each is a Link. An ``alias`` is a stand-in the source gave no id
+    for (``email:x``): it is matched by the record's key and never exported to.
+    """
 
     id = fields.BigIntField(primary_key=True)
     account = fields.CharField(max_length=100)
@@ -84,13 +89,16 @@ class Link(Model):
     last_import_modified_at = fields.DatetimeField(null=True)
     last_export_hash = fields.CharField(max_length=64, null=True)
     last_exported_at = fields.DatetimeField(null=True)
+    echo_hash = fields.CharField(
+        max_length=64, null=True,
+        description="hash of the content the target keeps after the hub's last write: that content coming back is an echo",
+    )
+    alias = fields.BooleanField(default=False, db_default=False, description="a stand-in identity (email:x), not the source's own id")
 
     class Meta:
         table = "hub_link"
-        unique_together = (
-            ("account", "integration", "data_type", "external_id"),
-            ("account", "integration", "record_id"),
-        )
+        unique_together = (("account", "integration", "data_type", "external_id"),)
+        indexes = (("account", "integration", "record_id"),)
 
 
 class Event(Model):
@@ -132,6 +140,7 @@ class Delivery(Model):
     reason = fields.TextField(null=True, description="why skipped: rule name or connector reason")
     blocked_by = fields.CharField(max_length=200, null=True, description="the rule that blocked this export")
     external_id = fields.CharField(max_length=300, null=True)
+    action = fields.CharField(max_length=10, null=True, description="what the export did: created, updated, unchanged, skipped")
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

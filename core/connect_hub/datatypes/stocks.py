@@ -1,13 +1,41 @@
-"""Stock rules of the import step: one source of stock, and stock that is already sold."""
+"""Stock figures: one source of stock, what is already sold, and only SKUs the source carries.
+
+Identity: one figure per SKU (``sku:<SKU>``); a figure is absolute and the latest wins. When a
+preset makes an integration the stock source, figures from every other integration are ignored.
+A source reports only the SKUs it carries (a warehouse's articles): a SKU it does not know is
+never set to 0 elsewhere. With ``subtract_unsent_orders`` the figure kept is the reported one
+less the quantities of processing orders that have not reached the source yet.
+"""
 
 from __future__ import annotations
 
 from connect_hub.account import Account
-from connect_hub.canonical import OrderStatus, Stock
-from connect_hub.contracts import Integration
+from connect_hub.canonical import Canonical, OrderStatus, Stock
+from connect_hub.contracts import Incoming, Integration
+from connect_hub.datatypes.base import DataTypePolicy
+from connect_hub.manifest import DataType
 from connect_hub.store.models import Delivery, DeliveryState, Record
 
 UNSENT_STATES = (DeliveryState.PENDING, DeliveryState.RUNNING, DeliveryState.FAILED, DeliveryState.DEAD)
+
+
+class StockPolicy(DataTypePolicy):
+    data_type = DataType.STOCKS
+
+    def describe(self, obj: Canonical) -> str:
+        assert isinstance(obj, Stock)
+        return f"stock of {obj.sku}"
+
+    async def prepare(self, account: Account, integration: Integration, item: Incoming) -> Incoming | str:
+        if reason := ignored_stock_reason(account, integration):
+            return reason
+        assert isinstance(item.obj, Stock)
+        item.obj = await available_stock(account, integration, item.obj)
+        return item
+
+    def related_keys(self, obj: Canonical) -> dict[str, tuple[DataType, str]]:
+        assert isinstance(obj, Stock)
+        return {"product": (DataType.PRODUCTS, f"sku:{obj.sku}")}
 
 
 def stock_sources(account: Account) -> list[str]:
