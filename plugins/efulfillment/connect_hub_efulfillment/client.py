@@ -29,6 +29,11 @@ class OrderShippedError(PermanentError):
     """The warehouse refused to cancel an order because it has shipped it (409 order_shipped)."""
 
 
+class OrderNotEditableError(PermanentError):
+    """The warehouse refused a change: picking has started, or it shipped or cancelled the order
+    (409 order_not_editable)."""
+
+
 @dataclass(frozen=True)
 class Page:
     """One page of a list endpoint and the total the warehouse reported (``X-Total-Count``)."""
@@ -94,6 +99,19 @@ class WarehouseClient:
         if response.status_code == 404:
             return None
         return _json_object(response, self._where(f"get order {reference}"))
+
+    async def update_order(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Replace the e-mail, address and lines of the order ``payload["reference"]``.
+
+        The warehouse takes changes only until picking starts: a refusal raises
+        :class:`OrderNotEditableError` with its reason.
+        """
+        path = _order_path(payload["reference"])
+        response = await self._send("PUT", path, json=payload, accept=(409,))
+        if response.status_code == 409:
+            error = self._error("PUT", path, response)
+            raise OrderNotEditableError(str(error)) if _error_code(response) == "order_not_editable" else error
+        return _json_object(response, self._where(f"update order {payload['reference']}"))
 
     async def cancel_order(self, reference: str) -> dict[str, Any]:
         """Cancel an order the warehouse has not shipped.

@@ -11,8 +11,8 @@ from importlib.metadata import entry_points
 import httpx
 import pytest
 from connect_hub import ENTRY_POINT_GROUP
-from connect_hub.canonical import Order, OrderLine, OrderStatus, Stock
-from connect_hub.contracts import ExportRequest, Integration, RawEvent
+from connect_hub.canonical import Address, Order, OrderLine, OrderStatus, Stock
+from connect_hub.contracts import ExportAction, ExportRequest, Integration, RawEvent
 from connect_hub.errors import PermanentError, TransientError
 from connect_hub.manifest import DataType, Direction
 from connect_hub_efulfillment import hooks
@@ -59,7 +59,9 @@ async def integration(warehouse: RunningSimulator):
     await hooks.hub_integration_stop(integration)
 
 
-def make_order(status: OrderStatus = OrderStatus.PROCESSING, reference: str = "shop-1042") -> Order:
+def make_order(
+    status: OrderStatus = OrderStatus.PROCESSING, reference: str = "shop-1042", *, quantity: int = 2, city: str = "Utrecht"
+) -> Order:
     return Order(
         reference=reference,
         source="shop",
@@ -68,7 +70,8 @@ def make_order(status: OrderStatus = OrderStatus.PROCESSING, reference: str = "s
         currency="EUR",
         total=Decimal(20),
         email="ann@example.com",
-        lines=[OrderLine(sku="MUG-1", name="Mug", quantity=2)],
+        shipping=Address(first_name="Ann", city=city),
+        lines=[OrderLine(sku="MUG-1", name="Mug", quantity=quantity)],
     )
 
 
@@ -130,13 +133,14 @@ async def test_export_creates_the_order_once(integration, warehouse: RunningSimu
     assert order["create_requests"] == 1
 
 
-async def test_a_retry_returns_the_same_external_id(integration, warehouse: RunningSimulator):
+async def test_a_retry_returns_the_same_external_id_and_writes_nothing(integration, warehouse: RunningSimulator):
     first = await hooks.hub_export(integration, export(make_order()))
     again = await hooks.hub_export(integration, export(make_order(), first.external_id))
 
+    assert (first.action, again.action) == (ExportAction.CREATED, ExportAction.UNCHANGED)
     assert again.external_id == first.external_id
     [order] = warehouse.state.orders_with_create_requests()
-    assert order["create_requests"] == 2
+    assert order["create_requests"] == 1
 
 
 async def test_a_retry_after_the_caller_timed_out_mid_create(warehouse: RunningSimulator):
@@ -151,8 +155,8 @@ async def test_a_retry_after_the_caller_timed_out_mid_create(warehouse: RunningS
     await hooks.hub_integration_stop(integration)
 
     [order] = warehouse.state.orders_with_create_requests()
-    assert result.external_id == order["id"]
-    assert order["create_requests"] == 2
+    assert (result.external_id, result.action) == (order["id"], ExportAction.UNCHANGED)
+    assert order["create_requests"] == 1  # the retry found it: no second create
 
 
 async def test_a_lazily_made_client_works_without_start(warehouse: RunningSimulator):
@@ -164,12 +168,46 @@ async def test_a_lazily_made_client_works_without_start(warehouse: RunningSimula
     await hooks.hub_integration_stop(integration)
 
 
+async def test_an_order_changed_while_received_is_updated_at_the_warehouse(integration, warehouse):
+    first = await hooks.hub_export(integration, export(make_order()))
+    bigger = make_order(quantity=5, city="Delft")
+
+    result = await hooks.hub_export(integration, export(bigger, first.external_id))
+
+    assert (result.external_id, result.action) == (first.external_id, ExportAction.UPDATED)
+    [held] = warehouse.state.list_orders()
+    assert held["lines"][0]["quantity"] == 5 and held["shipping_address"]["city"] == "Delft"
+    assert (await hooks.hub_export(integration, export(bigger, first.external_id))).action == ExportAction.UNCHANGED
+
+
+async def test_a_change_once_picking_started_fails_with_what_to_do(integration, warehouse):
+    first = await hooks.hub_export(integration, export(make_order()))
+    warehouse.state.start_picking("shop-1042")
+
+    with pytest.raises(PermanentError) as refused:
+        await hooks.hub_export(integration, export(make_order(quantity=5), first.external_id))
+
+    assert str(refused.value) == (
+        "the warehouse is already picking order shop-1042 (WH-000001), so the change (the lines) "
+        "cannot reach it: change it in the warehouse's portal or ask the warehouse"
+    )
+    assert warehouse.state.list_orders()[0]["lines"][0]["quantity"] == 2
+
+
+async def test_a_change_after_shipping_fails_naming_the_parcel(integration, warehouse):
+    first = await hooks.hub_export(integration, export(make_order()))
+    warehouse.state.ship_order("shop-1042")
+
+    with pytest.raises(PermanentError, match="after the warehouse shipped it as WH-000001"):
+        await hooks.hub_export(integration, export(make_order(city="Delft"), first.external_id))
+
+
 async def test_a_status_not_sent_is_skipped_with_the_status(integration, warehouse):
     result = await hooks.hub_export(integration, export(make_order(OrderStatus.PENDING)))
 
     assert result.skipped == "order status pending is not sent to the warehouse"
     assert result.external_id is None
-    assert warehouse.state.logged_requests() == []
+    assert [(r["method"], r["status"]) for r in warehouse.state.logged_requests()] == [("GET", 404)]
 
 
 async def test_send_statuses_is_a_setting(warehouse: RunningSimulator):
@@ -379,7 +417,7 @@ async def test_a_configured_webhook_secret_is_the_one_registered(warehouse):
 
 
 async def test_poll_pages_through_the_whole_stock_list(integration, warehouse):
-    warehouse.state.set_stock({f"SKU-{n:03d}": n for n in range(250)})
+    warehouse.state.set_stock({f"SKU-{n:03d}": n for n in range(250)} | {"MUG-1": 3})
     await hooks.hub_export(integration, export(make_order()))  # reserves 2 MUG-1
 
     pages = [page async for page in hooks.hub_poll(integration, DataType.STOCKS)]
@@ -387,7 +425,7 @@ async def test_poll_pages_through_the_whole_stock_list(integration, warehouse):
     assert [len(page.items) for page in pages] == [100, 100, 51]
     assert {page.cursor for page in pages} == {None}
     bodies = [json.loads(item.body) for page in pages for item in page.items]
-    assert bodies[0]["sku"] == "MUG-1" and bodies[0]["quantity"] == 0
+    assert bodies[0]["sku"] == "MUG-1" and bodies[0]["quantity"] == 1
     assert bodies[-1]["sku"] == "SKU-249" and bodies[-1]["quantity"] == 249
     assert all(set(body) == {"sku", "quantity", "changed_at"} for body in bodies)
     received = datetime.now(UTC)

@@ -197,13 +197,59 @@ def test_receiving_an_order_reserves_stock(http, receiver, warehouse):
     assert (item["quantity"], item["on_hand"], item["reserved"]) == (3, 5, 2)
 
 
-def test_an_order_for_a_sku_without_stock_reports_zero(http, receiver, warehouse):
+def test_an_order_for_a_sku_the_warehouse_does_not_carry_reports_no_stock(http, receiver, warehouse):
+    http.post("/_sim/stock", json={"TEA-9": 4})
+    received(receiver, 1)
+    receiver.clear()
+
+    http.post("/api/v1/orders", json=ORDER | {"lines": ORDER["lines"] + [{"sku": "TEA-9", "quantity": 1}]})
+
+    [delivery] = received(receiver, 1)  # TEA-9 only: MUG-1 is no article here, so never "0"
+    [(stock, _)] = accepted(delivery)
+    assert (stock.sku, stock.quantity) == ("TEA-9", 3)
+    assert [item["sku"] for item in http.get("/api/v1/stock").json()] == ["TEA-9"]
+
+
+def test_a_received_order_can_be_changed_and_its_reservations_move(http, receiver, warehouse):
+    http.post("/_sim/stock", json={"MUG-1": 10, "TEA-9": 4})
+    http.post("/api/v1/orders", json=ORDER)
+    received(receiver, 3)
+    receiver.clear()
+    changed = ORDER | {"lines": [{"sku": "TEA-9", "quantity": 3}], "shipping_address": {"name": "Ann", "city": "Delft"}}
+
+    updated = http.put("/api/v1/orders/shop-1", json=changed)
+
+    assert updated.status_code == 200
+    assert updated.json()["lines"] == [{"sku": "TEA-9", "quantity": 3, "name": ""}]
+    assert updated.json()["shipping_address"]["city"] == "Delft"
+    stock = {item["sku"]: item["quantity"] for item in http.get("/api/v1/stock").json()}
+    assert stock == {"MUG-1": 10, "TEA-9": 1}
+    figures = {accepted(d)[0][0].sku: accepted(d)[0][0].quantity for d in received(receiver, 2)}
+    assert figures == {"MUG-1": 10, "TEA-9": 1}
+
+
+def test_an_order_cannot_be_changed_once_picking_started_or_shipped(http, receiver, warehouse):
+    http.post("/api/v1/orders", json=ORDER)
+    picking = http.post("/_sim/orders/shop-1/pick").json()
+    assert picking["status"] == "picking" and picking["picking_started_at"]
+
+    refused = http.put("/api/v1/orders/shop-1", json=ORDER | {"email": "new@example.test"})
+
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "order_not_editable"
+    assert "being picked" in refused.json()["error"]["message"]
+    http.post("/_sim/orders/shop-1/ship")
+    after_shipping = http.put("/api/v1/orders/shop-1", json=ORDER)
+    assert after_shipping.status_code == 409 and "shipped" in after_shipping.json()["error"]["message"]
+    assert http.put("/api/v1/orders/shop-1", json=ORDER | {"reference": "shop-2"}).status_code == 422
+
+
+def test_picking_starts_by_itself_after_pick_after(http, warehouse):
+    http.post("/_sim/config", json={"pick_after": 0.2})
     http.post("/api/v1/orders", json=ORDER)
 
-    [delivery] = received(receiver, 1)
-
-    [(stock, _)] = accepted(delivery)
-    assert (stock.sku, stock.quantity) == ("MUG-1", 0)
+    wait_for(lambda: http.get("/api/v1/orders/shop-1").json()["status"] == "picking", what="picking")
+    assert http.put("/api/v1/orders/shop-1", json=ORDER).status_code == 409
 
 
 def test_shipping_sends_order_shipped_then_stock_changed(http, receiver, warehouse):
@@ -241,6 +287,7 @@ def test_shipping_sends_order_shipped_then_stock_changed(http, receiver, warehou
 
 
 def test_made_up_tracking_when_none_is_given(http, receiver, warehouse):
+    http.post("/_sim/stock", json={"MUG-1": 5})
     http.post("/api/v1/orders", json=ORDER)
 
     shipment = http.post("/_sim/orders/shop-1/ship").json()["shipment"]
@@ -248,11 +295,14 @@ def test_made_up_tracking_when_none_is_given(http, receiver, warehouse):
     assert shipment["carrier"] == "PostNL"
     assert shipment["tracking_code"] == "3SSIM000000001"
     assert http.post("/_sim/orders/shop-1/ship", json={"colour": "red"}).status_code == 422
-    received(receiver, 3)
+    received(receiver, 4)  # restock, reservation, shipped, stock after shipping
 
 
 def test_an_order_ships_by_itself_after_ship_after(http, receiver, warehouse):
     assert http.post("/_sim/config", json={"ship_after": 0.3}).json()["ship_after"] == 0.3
+    http.post("/_sim/stock", json={"MUG-1": 5})
+    received(receiver, 1)
+    receiver.clear()
     http.post("/api/v1/orders", json=ORDER)
 
     assert http.get("/api/v1/orders/shop-1").json()["status"] == "received"
@@ -371,12 +421,13 @@ def test_reset_restores_the_configured_subscription_and_stops_timers(http, recei
 
     assert http.get("/_sim/config").json() == {
         "ship_after": 0.0,
+        "pick_after": 0.0,
         "retry_delays": list(RETRY_DELAYS),
     }
     assert len(http.get("/_sim/webhooks").json()) == 1
     time.sleep(0.4)
     assert http.get("/api/v1/orders/shop-1").json()["status"] == "received"
-    assert receiver.events() == ["stock.changed"]
+    assert receiver.events() == []  # MUG-1 is no article of this warehouse: no stock to report
 
 
 def test_invalid_config_is_422(http, warehouse):

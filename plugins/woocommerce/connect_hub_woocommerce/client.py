@@ -215,6 +215,14 @@ class WooClient:
         """The users (any role) with exactly this e-mail address."""
         return await self._list("GET", f"{API}/customers", params={"email": email, "role": "all"})
 
+    async def get_customer(self, customer_id: int | str) -> Json | None:
+        """The customer, or None when the shop has none with this id (deleted)."""
+        response = await self._send("GET", f"{API}/customers/{customer_id}", accept=(404, 400))
+        if response.status_code in (400, 404):
+            return None
+        data = self._parse(response, "GET", f"{API}/customers/{customer_id}")
+        return data if isinstance(data, dict) and data.get("id") else None
+
     async def create_customer(self, data: Json) -> Json:
         return await self._object("POST", f"{API}/customers", json=data, idempotent=False)
 

@@ -7,7 +7,9 @@ Each write is idempotent, so a retried or replayed delivery changes nothing more
   code and link, or a Shipment Tracking item where the shop has that extension, skipped when one
   with the tracking code exists. Then the order is set to completed (the completion mail then
   shows the tracking).
-- **Contact**: the customer with the same e-mail is updated, or one is created.
+- **Contact**: the customer the hub knows by id, else the one with the same e-mail, is updated
+  (or left alone when it already holds the contact), or one is created. Phone and company travel
+  in the billing address, both ways.
 - **Stock**: an absolute ``stock_quantity`` per SKU; simple products through
   ``/products/batch``, variations through their parent's ``/variations/batch``, 100 at most per
   request. A non-numeric quantity in a batch silently becomes 0 in WooCommerce, so every
@@ -22,11 +24,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from connect_hub.canonical import Contact, Shipment, Stock
-from connect_hub.contracts import ExportRequest, ExportResult
+from connect_hub.contracts import ExportAction, ExportRequest, ExportResult
 from connect_hub.errors import HubError, PermanentError, TransientError
 
 from connect_hub_woocommerce.client import BATCH_LIMIT, Json, WooClient
-from connect_hub_woocommerce.mapping import customer_to_wc
+from connect_hub_woocommerce.mapping import contact_from_wc_customer, customer_to_wc
 from connect_hub_woocommerce.resources import SkuCache
 
 Result = ExportResult | Exception
@@ -132,20 +134,46 @@ async def _tracking_once(
 
 
 async def export_contact(client: WooClient, request: ExportRequest, who: str) -> ExportResult:
-    """Update the customer with the contact's e-mail, or create one; its id is the result."""
+    """Bring the shop's customer in line with the contact; its id is the result.
+
+    The customer is the one the hub knows by id (an e-mail change goes to it), else the one with
+    the contact's e-mail, else a new one. The answer says what the shop now keeps (``stored``),
+    mapped as a customer webhook is, so the hub recognises this write when it comes back.
+    """
     contact = request.obj
     if not isinstance(contact, Contact):
         raise PermanentError(f"{who}: a contacts export needs a Contact")
+    customer = await client.get_customer(request.external_id) if request.external_id else None
+    if customer is None:
+        found = [
+            c for c in await client.customers_by_email(contact.email)
+            if str(c.get("email", "")).lower() == contact.email.lower()
+        ]  # fmt: skip
+        customer = found[0] if found else None
     body = customer_to_wc(contact)
-    found = [
-        c for c in await client.customers_by_email(contact.email)
-        if str(c.get("email", "")).lower() == contact.email.lower()
-    ]  # fmt: skip
-    if found:
-        customer = await client.update_customer(found[0]["id"], body)
-    else:
-        customer = await client.create_customer(body)
-    return ExportResult(external_id=str(customer["id"]))
+    if customer is None:
+        created = await client.create_customer(body)
+        return ExportResult(str(created["id"]), action=ExportAction.CREATED, stored=_kept(created, who))
+    if _kept(customer, who).content_hash() == _kept({**customer, **_merged(customer, body)}, who).content_hash():
+        return ExportResult(str(customer["id"]), action=ExportAction.UNCHANGED, stored=_kept(customer, who))
+    updated = await client.update_customer(customer["id"], body)
+    return ExportResult(str(updated["id"]), action=ExportAction.UPDATED, stored=_kept(updated, who))
+
+
+def _merged(customer: Json, body: Json) -> Json:
+    """The customer as the shop keeps it after ``body`` (addresses are merged field by field)."""
+    merged = dict(body)
+    for part in ("billing", "shipping"):
+        if part in body:
+            merged[part] = {**(customer.get(part) or {}), **body[part]}
+    return merged
+
+
+def _kept(customer: Json, who: str) -> Contact:
+    try:
+        return contact_from_wc_customer(customer)
+    except HubError as exc:
+        raise PermanentError(f"{who}: the shop answered a customer it cannot map: {exc}") from None
 
 
 # --- Stocks ---------------------------------------------------------------------------------

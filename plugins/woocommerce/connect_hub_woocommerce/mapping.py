@@ -267,7 +267,9 @@ def customer_to_wc(contact: Contact) -> dict[str, Any]:
     """The body that creates or updates a WooCommerce customer from a contact.
 
     Addresses are sent only when the contact has them (None leaves the shop's as they are);
-    the shipping address has no e-mail field in WooCommerce.
+    the shipping address has no e-mail field in WooCommerce. The contact's phone and company
+    are the billing address's (WooCommerce keeps them nowhere else), so they are sent there
+    even without an address: a phone changed elsewhere reaches the shop.
     """
     body: dict[str, Any] = {
         "email": contact.email,
@@ -276,6 +278,13 @@ def customer_to_wc(contact: Contact) -> dict[str, Any]:
     }
     if contact.billing is not None:
         body["billing"] = address_to_wc(contact.billing)
+    else:
+        body["billing"] = {}
+    for field in ("phone", "company"):
+        if getattr(contact, field):
+            body["billing"][field] = getattr(contact, field)
+    if not body["billing"]:
+        del body["billing"]
     if contact.shipping is not None:
         shipping = address_to_wc(contact.shipping)
         shipping.pop("email")

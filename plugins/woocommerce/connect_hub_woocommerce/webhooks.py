@@ -123,8 +123,10 @@ def load_body(event: RawEvent) -> dict[str, Any]:
 def _order(integration: Integration, data: dict[str, Any]) -> list[Incoming]:
     """An order and the person who placed it.
 
-    The contact's external id is ``email:<address>`` (lower case, as its match key), not an
-    order id: a guest has no customer id, and the same person's orders must land on one link.
+    A registered customer's contact is linked by the customer id (``customer_id``), the same
+    identity a customer webhook gives it, so both land on one link. A guest has no customer id:
+    the contact is linked by the alias ``email:<address>``, so every guest order of one address
+    lands on one contact.
     """
     status_map = integration.settings.get("status_map") or {}
     if not isinstance(status_map, Mapping):
@@ -139,7 +141,11 @@ def _order(integration: Integration, data: dict[str, Any]) -> list[Incoming]:
     incoming = [Incoming(order, _external_id(data, "order"))]
     contact = contact_from_order_billing(data)
     if contact is not None:
-        incoming.append(Incoming(contact, contact.match_key()))
+        customer_id = data.get("customer_id")
+        if isinstance(customer_id, int) and customer_id > 0:
+            incoming.append(Incoming(contact, str(customer_id)))
+        else:
+            incoming.append(Incoming(contact, contact.match_key(), alias=True))
     return incoming
 
 

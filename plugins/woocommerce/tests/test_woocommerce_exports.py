@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from connect_hub.canonical import Canonical, Contact, Shipment, Stock
-from connect_hub.contracts import ExportRequest, ExportResult
+from connect_hub.contracts import ExportAction, ExportRequest, ExportResult
 from connect_hub.errors import PermanentError, TransientError
 from connect_hub.manifest import DataType
 from connect_hub_woocommerce import hooks
@@ -238,8 +238,8 @@ SHIPMENT = Shipment(
 )  # fmt: skip
 
 
-async def export(shop, obj, related=None):
-    return await hooks.hub_export(integration=shop, request=request(obj, related=related))
+async def export(shop, obj, related=None, external_id=None):
+    return await hooks.hub_export(integration=shop, request=replace(request(obj, related=related), external_id=external_id))
 
 
 def without_tracking_extension(httpx_mock) -> None:
@@ -321,29 +321,86 @@ async def test_a_shipment_for_an_order_unknown_in_the_shop_is_permanent(shop, ht
 # --- Contacts ---------------------------------------------------------------------------------
 
 CONTACT = Contact(email="Jane.Verify@example.test", first_name="Jane", last_name="Verify")
+SHOP_CUSTOMER = json.loads((SAMPLES / "POST-customers.json").read_text())["body"]
+"""Customer 2 as the real shop answered its creation (billing phone +1-555-0100)."""
+
+
+def customer_after(body: dict[str, Any]) -> dict[str, Any]:
+    """Customer 2 as the real shop answers a PUT of ``body`` (addresses merged field by field)."""
+    answer = {**SHOP_CUSTOMER, **{k: v for k, v in body.items() if k not in ("billing", "shipping")}}
+    for part in ("billing", "shipping"):
+        answer[part] = {**SHOP_CUSTOMER[part], **body.get(part, {})}
+    return answer
 
 
 async def test_a_known_contact_updates_the_customer_with_that_email(shop, httpx_mock):
+    changed = CONTACT.model_copy(update={"first_name": "Janet"})
+    httpx_mock.add_response(method="GET", url=re.compile(f"{API}/customers\\?.*"), json=[SHOP_CUSTOMER])
     httpx_mock.add_response(
-        method="GET", url=re.compile(f"{API}/customers\\?.*"),
-        json=[{"id": 2, "email": "jane.verify@example.test"}],
+        method="PUT", url=f"{API}/customers/2", json=customer_after({"first_name": "Janet", "last_name": "Verify"})
     )  # fmt: skip
-    httpx_mock.add_response(method="PUT", url=f"{API}/customers/2", json={"id": 2})
 
-    assert await export(shop, CONTACT) == ExportResult(external_id="2")
+    result = await export(shop, changed)
+
+    assert (result.external_id, result.action) == ("2", ExportAction.UPDATED)
+    assert result.stored.first_name == "Janet" and result.stored.phone == "+1-555-0100"  # as the shop keeps it
     lookup, update = httpx_mock.get_requests()
     assert dict(lookup.url.params) == {"email": "Jane.Verify@example.test", "role": "all"}
     assert json.loads(update.content) == {
-        "email": "Jane.Verify@example.test", "first_name": "Jane", "last_name": "Verify"
+        "email": "Jane.Verify@example.test", "first_name": "Janet", "last_name": "Verify"
     }  # fmt: skip
+
+
+async def test_a_contact_the_hub_knows_by_customer_id_takes_its_new_email_there(shop, httpx_mock):
+    moved = CONTACT.model_copy(update={"email": "jane.new@example.test"})
+    httpx_mock.add_response(method="GET", url=f"{API}/customers/2", json=SHOP_CUSTOMER)
+    httpx_mock.add_response(method="PUT", url=f"{API}/customers/2", json=customer_after({"email": "jane.new@example.test"}))
+
+    result = await export(shop, moved, external_id="2")
+
+    assert (result.external_id, result.action) == ("2", ExportAction.UPDATED)
+    assert [r.method for r in httpx_mock.get_requests()] == ["GET", "PUT"]  # no lookup by the new e-mail
+
+
+async def test_a_phone_changed_elsewhere_goes_to_the_billing_phone(shop, httpx_mock):
+    phoned = Contact(email="jane.verify@example.test", first_name="Jane", last_name="Verify", phone="+31 20 555 0199")
+    httpx_mock.add_response(method="GET", url=f"{API}/customers/2", json=SHOP_CUSTOMER)
+    httpx_mock.add_response(method="PUT", url=f"{API}/customers/2", json=customer_after({"billing": {"phone": "+31 20 555 0199"}}))
+
+    result = await export(shop, phoned, external_id="2")
+
+    assert json.loads(httpx_mock.get_requests()[-1].content)["billing"] == {"phone": "+31 20 555 0199"}
+    assert result.stored.phone == "+31 20 555 0199" and result.stored.billing.city == "San Francisco"
+
+
+async def test_a_contact_the_shop_already_holds_is_left_alone(shop, httpx_mock):
+    held = Contact(email="jane.verify@example.test", first_name="Jane", last_name="Verify", phone="+1-555-0100")
+    httpx_mock.add_response(method="GET", url=f"{API}/customers/2", json=SHOP_CUSTOMER)
+
+    result = await export(shop, held, external_id="2")
+
+    assert (result.external_id, result.action) == ("2", ExportAction.UNCHANGED)
+    assert [r.method for r in httpx_mock.get_requests()] == ["GET"]
 
 
 async def test_a_new_contact_creates_a_customer(shop, httpx_mock):
     httpx_mock.add_response(method="GET", json=[])
-    httpx_mock.add_response(method="POST", url=f"{API}/customers", status_code=201, json={"id": 9})
+    httpx_mock.add_response(method="POST", url=f"{API}/customers", status_code=201, json={**SHOP_CUSTOMER, "id": 9})
 
-    assert await export(shop, CONTACT) == ExportResult(external_id="9")
+    result = await export(shop, CONTACT)
+
+    assert (result.external_id, result.action) == ("9", ExportAction.CREATED)
     assert [r.method for r in httpx_mock.get_requests()] == ["GET", "POST"]
+
+
+async def test_a_customer_deleted_in_the_shop_is_found_again_by_email_or_made_anew(shop, httpx_mock):
+    httpx_mock.add_response(method="GET", url=f"{API}/customers/2", status_code=404, json={"code": "woocommerce_rest_invalid_id"})
+    httpx_mock.add_response(method="GET", url=re.compile(f"{API}/customers\\?.*"), json=[])
+    httpx_mock.add_response(method="POST", url=f"{API}/customers", status_code=201, json={**SHOP_CUSTOMER, "id": 11})
+
+    result = await export(shop, CONTACT, external_id="2")
+
+    assert (result.external_id, result.action) == ("11", ExportAction.CREATED)
 
 
 async def test_other_data_types_are_not_exported(shop, httpx_mock):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pluggy
 import pytest
 from connect_hub import ENTRY_POINT_GROUP, PROJECT, hookspecs
@@ -150,15 +152,24 @@ def test_with_no_secret_at_all_verify_is_a_config_error(hook, with_settings, loa
 # --- Parse ------------------------------------------------------------------------------------
 
 
-def test_an_order_gives_the_order_and_its_billing_contact(hook, integration, make_event):
-    order, contact = parse(hook, integration, make_event("0011"))
+def test_a_registered_customers_order_links_the_contact_by_customer_id(hook, integration, make_event):
+    order, contact = parse(hook, integration, make_event("0011"))  # captured: customer_id 4
 
     assert isinstance(order.obj, Order)
     assert order.external_id == "22"
     assert order.obj.reference == "shop-22"
     assert order.data_type is DataType.ORDERS
     assert isinstance(contact.obj, Contact)
-    assert contact.external_id == "email:hook.1795817631@example.test"
+    assert contact.obj.email == "hook.1795817631@example.test"
+    assert (contact.external_id, contact.alias) == ("4", False)  # as a customer webhook links it
+
+
+def test_a_guests_order_links_the_contact_by_an_email_alias(hook, integration, make_event, load_received):
+    _, body = load_received("0011")
+    guest = json.dumps({**json.loads(body), "customer_id": 0}).encode()
+    _, contact = parse(hook, integration, make_event(topic="order.created", body=guest))
+
+    assert (contact.external_id, contact.alias) == ("email:hook.1795817631@example.test", True)
 
 
 def test_created_and_updated_hash_the_same_through_the_hooks(hook, integration, make_event):

@@ -73,6 +73,7 @@ def create_app(api_key: str, state: WarehouseState | None = None) -> Starlette:
             Route("/api/v1/orders", api(create_order), methods=["POST"]),
             Route("/api/v1/orders", api(list_orders), methods=["GET"]),
             Route("/api/v1/orders/{reference}", api(get_order), methods=["GET"]),
+            Route("/api/v1/orders/{reference}", api(update_order), methods=["PUT"]),
             Route("/api/v1/orders/{reference}/cancel", api(cancel_order), methods=["POST"]),
             Route("/api/v1/stock", api(list_stock), methods=["GET"]),
             Route("/api/v1/webhooks", api(subscribe), methods=["POST"]),
@@ -80,6 +81,7 @@ def create_app(api_key: str, state: WarehouseState | None = None) -> Starlette:
             Route("/_sim/faults", control(add_fault), methods=["POST"]),
             Route("/_sim/faults", control(clear_faults), methods=["DELETE"]),
             Route("/_sim/orders", control(sim_orders), methods=["GET"]),
+            Route("/_sim/orders/{reference}/pick", control(pick_order), methods=["POST"]),
             Route("/_sim/orders/{reference}/ship", control(ship_order), methods=["POST"]),
             Route("/_sim/stock", control(set_stock), methods=["POST"]),
             Route("/_sim/requests", control(sim_requests), methods=["GET"]),
@@ -114,6 +116,10 @@ async def list_orders(request: Request, state: WarehouseState) -> Response:
 
 async def get_order(request: Request, state: WarehouseState) -> Response:
     return JSONResponse(state.get_order(request.path_params["reference"]))
+
+
+async def update_order(request: Request, state: WarehouseState) -> Response:
+    return JSONResponse(state.update_order(request.path_params["reference"], await _body(request)))
 
 
 async def cancel_order(request: Request, state: WarehouseState) -> Response:
@@ -167,6 +173,10 @@ async def sim_orders(request: Request, state: WarehouseState) -> Response:
     return JSONResponse(state.orders_with_create_requests())
 
 
+async def pick_order(request: Request, state: WarehouseState) -> Response:
+    return JSONResponse(state.start_picking(request.path_params["reference"]))
+
+
 async def ship_order(request: Request, state: WarehouseState) -> Response:
     shipment = await _body(request) if await request.body() else None
     return JSONResponse(state.ship_order(request.path_params["reference"], shipment))
@@ -199,8 +209,10 @@ async def get_config(request: Request, state: WarehouseState) -> Response:
 
 async def set_config(request: Request, state: WarehouseState) -> Response:
     body = await _body(request)
-    if not isinstance(body, dict) or set(body) - {"ship_after", "retry_delays"}:
-        raise SimulatorError(422, "invalid_config", 'config is {"ship_after", "retry_delays"}')
+    if not isinstance(body, dict) or set(body) - {"ship_after", "pick_after", "retry_delays"}:
+        raise SimulatorError(
+            422, "invalid_config", 'config is {"ship_after", "pick_after", "retry_delays"}'
+        )
     return JSONResponse(state.configure(**body))
 
 

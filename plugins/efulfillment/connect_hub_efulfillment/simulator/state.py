@@ -1,4 +1,9 @@
-"""The simulated warehouse's memory and floor: orders, stock and reservations, faults, a log.
+"""The simulated warehouse's memory and floor: orders, articles and stock, reservations, faults, a log.
+
+It behaves as e-fulfilment APIs do: an order is received, then picked, then shipped; it can be
+changed (``update_order``) only while it is received, and cancelled until it ships. Stock is
+kept for the warehouse's *articles* only, the SKUs it carries (set by a restock): an order for a
+SKU it does not carry is taken, but no stock is ever reported for that SKU.
 
 The state is shared between the server thread, the background loop (picking timers, webhooks)
 and the test that reads it, so every method takes the lock; what it returns are copies. Webhooks
@@ -26,6 +31,7 @@ from connect_hub_efulfillment.simulator.webhooks import (
 )
 
 RECEIVED = "received"
+PICKING = "picking"
 CANCELLED = "cancelled"
 SHIPPED = "shipped"
 DEFAULT_CARRIER = "PostNL"
@@ -93,12 +99,15 @@ class LoggedRequest:
 class WarehouseState:
     """Everything the simulator knows, and the warehouse floor's behaviour.
 
-    Stock is kept as *on hand* per SKU; a received order *reserves* its lines, and what the API
-    and the webhooks report as ``quantity`` is what is available: on hand minus reserved, never
-    below 0. Receiving, cancelling and shipping an order and restocking send ``stock.changed``
-    for each SKU concerned; shipping first sends ``order.shipped``. With ``ship_after`` > 0 a
-    received order ships by itself that many seconds later (unless cancelled by then); with 0 it
-    ships only when told (``ship_order``).
+    Stock is kept as *on hand* per article (a SKU the warehouse carries, made by a restock); a
+    received order *reserves* its lines, and what the API and the webhooks report as
+    ``quantity`` is what is available: on hand minus reserved, never below 0. Receiving,
+    changing, cancelling and shipping an order and restocking send ``stock.changed`` for each
+    article concerned; shipping first sends ``order.shipped``. With ``pick_after`` > 0 picking
+    starts by itself that many seconds after an order is received (from then on it cannot be
+    changed); with ``ship_after`` > 0 it ships by itself that many seconds after it was received
+    (unless cancelled by then); with 0 each happens only when told (``start_picking``,
+    ``ship_order``).
 
     ``webhooks`` are (url, secret) subscriptions to both events. ``reset`` empties the state
     and restores this configuration.
@@ -112,12 +121,13 @@ class WarehouseState:
         retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
     ):
         self._initial = (ship_after, tuple(webhooks), tuple(retry_delays))
+        self.pick_after = 0.0
         self._lock = threading.Lock()
         self.background = BackgroundLoop()
         self.webhooks = WebhookSender(self.background)
         self.orders: dict[str, dict[str, Any]] = {}
         self.stock: dict[str, int] = {}
-        """On hand per SKU."""
+        """On hand per article (the SKUs the warehouse carries)."""
         self.reserved: dict[str, int] = {}
         """Reserved per SKU by received orders."""
         self.stock_changed_at: dict[str, str] = {}
@@ -131,25 +141,35 @@ class WarehouseState:
 
     def _configure_initial(self) -> None:
         ship_after, webhooks, retry_delays = self._initial
-        self.configure(ship_after=ship_after, retry_delays=retry_delays)
+        self.configure(ship_after=ship_after, pick_after=0.0, retry_delays=retry_delays)
         for url, secret in webhooks:
             self.webhooks.subscribe(url, secret)
 
     def configure(
-        self, *, ship_after: float | None = None, retry_delays: Sequence[float] | None = None
+        self,
+        *,
+        ship_after: float | None = None,
+        pick_after: float | None = None,
+        retry_delays: Sequence[float] | None = None,
     ) -> dict[str, Any]:
-        """Change the picking delay and the webhook retry delays; answers the configuration."""
-        if ship_after is not None:
-            if not _seconds(ship_after):
-                raise SimulatorError(422, "invalid_config", "ship_after must be seconds >= 0")
-            self.ship_after = float(ship_after)
+        """Change the picking and shipping delays and the webhook retry delays; answers the
+        configuration."""
+        for name, value in (("ship_after", ship_after), ("pick_after", pick_after)):
+            if value is not None:
+                if not _seconds(value):
+                    raise SimulatorError(422, "invalid_config", f"{name} must be seconds >= 0")
+                setattr(self, name, float(value))
         if retry_delays is not None:
             if not isinstance(retry_delays, list | tuple) or not all(map(_seconds, retry_delays)):
                 raise SimulatorError(
                     422, "invalid_config", "retry_delays must be a list of seconds >= 0"
                 )
             self.webhooks.retry_delays = tuple(float(d) for d in retry_delays)
-        return {"ship_after": self.ship_after, "retry_delays": list(self.webhooks.retry_delays)}
+        return {
+            "ship_after": self.ship_after,
+            "pick_after": self.pick_after,
+            "retry_delays": list(self.webhooks.retry_delays),
+        }
 
     def reset(self) -> None:
         """Forget everything, cancel waiting timers and deliveries, restore the configuration."""
@@ -184,6 +204,7 @@ class WarehouseState:
             existing = self.orders.get(reference)
             if existing is not None:
                 return copy.deepcopy(existing), False
+            now = _now()
             order = {
                 "id": f"WH-{self._next_id:06d}",
                 "reference": reference,
@@ -191,18 +212,67 @@ class WarehouseState:
                 "email": str(payload.get("email") or ""),
                 "shipping_address": dict(payload.get("shipping_address") or {}),
                 "lines": lines,
-                "created_at": _now(),
+                "created_at": now,
+                "updated_at": now,
+                "picking_started_at": None,
                 "shipment": None,
             }
             self._next_id += 1
             self.orders[reference] = order
             events = self._reserve(lines, 1)
-            ship_after, generation = self.ship_after, self._generation
+            ship_after, pick_after, generation = self.ship_after, self.pick_after, self._generation
             created = copy.deepcopy(order)
         self._emit(events)
+        if pick_after > 0:
+            self.background.call_later(pick_after, self._pick_when_due, reference, generation)
         if ship_after > 0:
             self.background.call_later(ship_after, self._ship_when_due, reference, generation)
         return created, True
+
+    def update_order(self, reference: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Replace a received order's e-mail, address and lines, moving its reservations.
+
+        Refused (409 ``order_not_editable``) once picking has started, and for a shipped or
+        cancelled order: the warehouse floor has it in hand.
+        """
+        payload_reference, lines = _validate_order(payload)
+        if payload_reference != reference:
+            raise SimulatorError(
+                422, "reference_mismatch", f"the body is for order {payload_reference}, not {reference}"
+            )
+        with self._lock:
+            order = self._order(reference)
+            if order["status"] != RECEIVED:
+                raise SimulatorError(409, "order_not_editable", _not_editable(order))
+            released = self._reserve(order["lines"], -1)
+            order["email"] = str(payload.get("email") or "")
+            order["shipping_address"] = dict(payload.get("shipping_address") or {})
+            order["lines"] = lines
+            order["updated_at"] = _now()
+            reserved = self._reserve(lines, 1)
+            updated = copy.deepcopy(order)
+        self._emit(list({body["sku"]: (event, body) for event, body in released + reserved}.values()))
+        return updated
+
+    def start_picking(self, reference: str) -> dict[str, Any]:
+        """The floor starts picking a received order; from now on it cannot be changed."""
+        with self._lock:
+            order = self._order(reference)
+            if order["status"] == CANCELLED:
+                raise SimulatorError(
+                    409, "order_cancelled", f"order {reference} is cancelled: it cannot be picked"
+                )
+            if order["status"] == RECEIVED:
+                order["status"] = PICKING
+                order["picking_started_at"] = _now()
+            return copy.deepcopy(order)
+
+    def _pick_when_due(self, reference: str, generation: int) -> None:
+        with self._lock:
+            order = self.orders.get(reference)
+            if generation != self._generation or not order or order["status"] != RECEIVED:
+                return
+        self.start_picking(reference)
 
     def get_order(self, reference: str) -> dict[str, Any]:
         with self._lock:
@@ -214,7 +284,8 @@ class WarehouseState:
             return copy.deepcopy(list(self.orders.values()))
 
     def cancel_order(self, reference: str) -> dict[str, Any]:
-        """Cancel an order not shipped yet and release its reservation; a repeat changes nothing."""
+        """Cancel an order not shipped yet (picking stops) and release its reservation; a repeat
+        changes nothing."""
         events: list[tuple[str, dict[str, Any]]] = []
         with self._lock:
             order = self._order(reference)
@@ -224,7 +295,7 @@ class WarehouseState:
                     "order_shipped",
                     f"order {reference} has been shipped: it cannot be cancelled",
                 )
-            if order["status"] == RECEIVED:
+            if order["status"] in (RECEIVED, PICKING):
                 order["status"] = CANCELLED
                 events = self._reserve(order["lines"], -1)
             cancelled = copy.deepcopy(order)
@@ -245,7 +316,7 @@ class WarehouseState:
                 raise SimulatorError(
                     409, "order_cancelled", f"order {reference} is cancelled: it cannot be shipped"
                 )
-            if order["status"] == RECEIVED:
+            if order["status"] in (RECEIVED, PICKING):
                 events = self._ship(order, details)
             shipped = copy.deepcopy(order)
         self._emit(events)
@@ -256,7 +327,7 @@ class WarehouseState:
         events: list[tuple[str, dict[str, Any]]] = []
         with self._lock:
             order = self.orders.get(reference)
-            if generation == self._generation and order and order["status"] == RECEIVED:
+            if generation == self._generation and order and order["status"] in (RECEIVED, PICKING):
                 events = self._ship(order, {})
         self._emit(events)
 
@@ -264,6 +335,7 @@ class WarehouseState:
         """Mark ``order`` shipped and take its lines off the shelf; the lock is held."""
         number = int(order["id"].removeprefix("WH-"))
         code = details.get("tracking_code") or f"3SSIM{number:09d}"
+        order["picking_started_at"] = order["picking_started_at"] or _now()
         order["status"] = SHIPPED
         order["shipment"] = {
             "carrier": details.get("carrier") or DEFAULT_CARRIER,
@@ -273,7 +345,8 @@ class WarehouseState:
         }
         for line in order["lines"]:
             sku = line["sku"]
-            self.stock[sku] = max(0, self.stock.get(sku, 0) - line["quantity"])
+            if sku in self.stock:
+                self.stock[sku] = max(0, self.stock[sku] - line["quantity"])
         stock_events = self._reserve(order["lines"], -1)
         shipped = {
             "reference": order["reference"],
@@ -294,7 +367,8 @@ class WarehouseState:
     # --- stock ----------------------------------------------------------------------------
 
     def set_stock(self, levels: dict[str, int]) -> None:
-        """Set absolute on-hand levels for the given SKUs (others keep theirs), as a restock."""
+        """Set absolute on-hand levels for the given SKUs (others keep theirs), as a restock; a
+        SKU not carried yet becomes an article."""
         for sku, quantity in levels.items():
             if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
                 raise SimulatorError(
@@ -306,7 +380,7 @@ class WarehouseState:
         self._emit(events)
 
     def list_stock(self) -> list[dict[str, Any]]:
-        """Stock per SKU, sorted by SKU: available ``quantity``, ``on_hand``, ``reserved``."""
+        """Stock per article, sorted by SKU: available ``quantity``, ``on_hand``, ``reserved``."""
         with self._lock:
             return [
                 self._stock_item(sku) | {"on_hand": self.stock[sku],
@@ -315,12 +389,13 @@ class WarehouseState:
             ]  # fmt: skip
 
     def _reserve(self, lines: list[dict[str, Any]], sign: int) -> list[tuple[str, Any]]:
-        """Reserve (1) or release (-1) the lines' quantities; the lock is held."""
+        """Reserve (1) or release (-1) the lines' quantities; stock changes are reported for the
+        articles among them only. The lock is held."""
         for line in lines:
             sku = line["sku"]
-            self.stock.setdefault(sku, 0)
             self.reserved[sku] = max(0, self.reserved.get(sku, 0) + sign * line["quantity"])
-        return [self._stock_changed(sku) for sku in dict.fromkeys(line["sku"] for line in lines)]
+        skus = dict.fromkeys(line["sku"] for line in lines)
+        return [self._stock_changed(sku) for sku in skus if sku in self.stock]
 
     def _stock_changed(self, sku: str) -> tuple[str, dict[str, Any]]:
         self.stock_changed_at[sku] = _now()
@@ -378,6 +453,13 @@ def _validate_order(payload: Any) -> tuple[str, list[dict[str, Any]]]:
             )
         clean.append({"sku": line["sku"], "quantity": quantity, "name": str(line.get("name", ""))})
     return reference, clean
+
+
+def _not_editable(order: dict[str, Any]) -> str:
+    reference, status = order["reference"], order["status"]
+    if status == PICKING:
+        return f"order {reference} is being picked since {order['picking_started_at']}: it can no longer be changed"
+    return f"order {reference} is {status}: it can no longer be changed"
 
 
 def _validate_shipment(shipment: Any) -> dict[str, str]:
