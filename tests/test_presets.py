@@ -9,6 +9,7 @@ from connect_hub.account import build_account
 from connect_hub.config import parse_config
 from connect_hub.errors import ConfigError
 from connect_hub.manifest import DataType
+from connect_hub.pipeline.polling import polled_flows
 from connect_hub.plugins import Plugins
 from support import ENV, account_yaml
 
@@ -50,6 +51,29 @@ def test_yaml_overrides_directions_timeframes_and_look_backs() -> None:
     assert shop.flow(DataType.PRODUCTS, "import").timeframe == "15m"
     since = shop.first_import_since(DataType.ORDERS)
     assert abs((datetime.now(UTC) - since) - timedelta(days=30)) < timedelta(seconds=5)
+
+
+def test_an_interval_on_a_realtime_import_polls_that_often_and_nothing_else() -> None:
+    account = build(with_shop_options("    flows: {orders: {import: 30s}}\n"))
+    orders = account.integrations["shop"].flow(DataType.ORDERS, "import")
+    assert (orders.timeframe, orders.reconcile, orders.poll_every()) == ("30s", None, 30.0)
+    assert ("shop", DataType.ORDERS, 30.0) in polled_flows(account)  # what the scheduler polls by
+
+
+def test_realtime_on_a_polled_import_keeps_its_interval_as_the_reconciliation() -> None:
+    shop = build(with_shop_options("    flows: {products: {import: realtime}}\n")).integrations["shop"]
+    products = shop.flow(DataType.PRODUCTS, "import")
+    assert (products.timeframe, products.reconcile, products.poll_every()) == ("realtime", "5m", 300.0)
+
+
+def test_an_interval_on_an_export_is_refused_naming_the_place() -> None:
+    with pytest.raises(ConfigError, match=r"integrations.shop.flows.stocks.export: an export runs as changes come"):
+        build(with_shop_options("    flows: {stocks: {export: 15m}}\n"))
+
+
+def test_subtracting_unsent_orders_is_refused_where_there_is_no_stock_source() -> None:
+    with pytest.raises(ConfigError, match=r"integrations.shop.subtract_unsent_orders: applies only to the stock source"):
+        build(with_shop_options("    subtract_unsent_orders: true\n"))
 
 
 def test_an_override_the_connector_cannot_do_is_an_error_naming_the_place() -> None:

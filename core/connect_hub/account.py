@@ -9,6 +9,7 @@ from connect_hub.config import AccountConfig
 from connect_hub.contracts import Integration
 from connect_hub.manifest import (
     FIRST_IMPORT_DEFAULTS,
+    REALTIME,
     DataType,
     Direction,
     Flow,
@@ -106,6 +107,11 @@ def build_account(config: AccountConfig, plugins: Plugins) -> Account:
             raise config.error(f"{path}.preset", "is required: pick one of " + ", ".join(p.name for p in manifest.presets))
         flows = _apply_overrides(config, path, manifest, manifest.flows_for(preset), spec.flows)
         chosen = manifest.preset(preset)
+        if spec.subtract_unsent_orders and not (chosen and chosen.stock_source):
+            raise config.error(
+                f"{path}.subtract_unsent_orders",
+                f"applies only to the stock source, and preset {preset!r} of {spec.connector!r} is none",
+            )
         first_import = {**FIRST_IMPORT_DEFAULTS, **(chosen.first_import if chosen else {}), **spec.first_import}
         try:
             lookbacks = {DataType(k): lookback_seconds(v) for k, v in first_import.items()}
@@ -150,17 +156,18 @@ def check_rule_scopes(account: Account) -> None:
             raise account.config.error(f"rules[{index}].scope", f"rule {rule.name!r}: no integration named {rule.scope!r}")
 
 
-def _supported(manifest: Manifest, data_type: DataType, direction: Direction) -> bool:
-    every = list(manifest.flows) + [f for p in manifest.presets for f in p.flows]
-    return any(f.data_type == data_type and f.direction == direction for f in every)
-
-
 def _apply_overrides(
     config: AccountConfig, path: str, manifest: Manifest, flows: tuple[Flow, ...], overrides: dict
 ) -> tuple[Flow, ...]:
-    """The preset's flows with the YAML's ``flows:`` overrides applied (``false`` drops a flow,
-    ``true`` adds it in real time, a timeframe like ``15m`` adds or re-times it)."""
+    """The preset's flows with the YAML's ``flows:`` overrides applied.
+
+    ``false`` drops a flow; ``true`` adds it as the connector declares it; for an import,
+    ``realtime`` takes webhooks with the connector's reconciliation poll, and an interval such as
+    ``30s`` polls every 30 seconds (and no other reconciliation). Exports always run as changes
+    come, so an interval there is refused, as is anything the connector cannot do.
+    """
     result = {(f.data_type, f.direction): f for f in flows}
+    declared = list(manifest.flows) + [f for p in manifest.presets for f in p.flows]
     for data_type, directions in overrides.items():
         for direction, value in directions.items():
             where = f"{path}.flows.{data_type}.{direction}"
@@ -168,16 +175,26 @@ def _apply_overrides(
             if value is False:
                 result.pop(key, None)
                 continue
-            if not _supported(manifest, *key):
+            template = result.get(key) or next((f for f in declared if (f.data_type, f.direction) == key), None)
+            if template is None:
                 raise config.error(where, f"connector {manifest.name!r} cannot {direction} {data_type}")
-            template = result.get(key) or next(
-                f for f in list(manifest.flows) + [f for p in manifest.presets for f in p.flows] if (f.data_type, f.direction) == key
-            )
             if isinstance(value, str):
-                try:
-                    timeframe_seconds(value)
-                except ValueError as exc:
-                    raise config.error(where, str(exc)) from None
-                template = template.model_copy(update={"timeframe": value})
+                template = _retimed(config, where, template, value)
             result[key] = template
     return tuple(result.values())
+
+
+def _retimed(config: AccountConfig, where: str, flow: Flow, timeframe: str) -> Flow:
+    """``flow`` with the timeframe the YAML gives it."""
+    try:
+        every = timeframe_seconds(timeframe)
+    except ValueError as exc:
+        raise config.error(where, str(exc)) from None
+    if flow.direction == Direction.EXPORT:
+        if every is not None:
+            raise config.error(where, f"an export runs as changes come: write 'realtime' or true, not {timeframe!r}")
+        return flow
+    if every is None:
+        declared = flow if flow.timeframe == REALTIME else flow.model_copy(update={"reconcile": flow.timeframe})
+        return declared.model_copy(update={"timeframe": REALTIME})
+    return flow.model_copy(update={"timeframe": timeframe, "reconcile": None})

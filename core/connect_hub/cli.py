@@ -496,11 +496,18 @@ def onboard(integration: Annotated[str, typer.Argument(help="the integration to 
         _fail(f"{config}: integrations: no integration named {integration!r}")
 
     async def go() -> list[Any]:
-        await account.plugins.start(target)
+        from connect_hub.stock_preview import first_stock_sync
+
+        for each in account.integrations.values():
+            await account.plugins.start(each)
         try:
-            return await account.plugins.onboard_check(target)
+            checks = await account.plugins.onboard_check(target)
+            if all(c.ok for c in checks):
+                checks += await first_stock_sync(account, target)
+            return checks
         finally:
-            await account.plugins.stop(target)
+            for each in account.integrations.values():
+                await account.plugins.stop(each)
 
     checks = asyncio.run(go())
     for check in checks:

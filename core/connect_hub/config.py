@@ -56,7 +56,9 @@ class PollingConfig(_Strict):
 
 
 class WorkerConfig(_Strict):
-    processes: int = Field(1, ge=1, le=64)
+    """How each ``connect-hub worker`` (and the embedded hub) consumes the queue. Run more
+    processes by starting more ``connect-hub worker`` commands."""
+
     threads: int = Field(4, ge=1, le=64)
 
 

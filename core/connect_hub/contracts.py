@@ -218,6 +218,9 @@ class Notice:
 
     kind: str
     message: str
+    key: str | None = None
+    """Reported once: a notice whose (integration, kind, key) was already reported is dropped
+    (for a standing condition that maintenance finds on every pass). None: always reported."""
 
 
 @dataclass(frozen=True)

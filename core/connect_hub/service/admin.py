@@ -42,7 +42,7 @@ def event_json(e: Event) -> dict[str, Any]:
 def delivery_json(d: Delivery) -> dict[str, Any]:
     return {
         "id": d.id, "integration": d.integration, "data_type": d.data_type, "record_id": d.record_id,
-        "version": d.version, "state": d.state, "attempts": d.attempts, "last_error": d.last_error,
+        "version": d.version, "state": d.state, "action": d.action, "attempts": d.attempts, "last_error": d.last_error,
         "reason": d.reason, "blocked_by": d.blocked_by, "external_id": d.external_id, "event_id": d.event_id,
         "next_attempt_at": _iso(d.next_attempt_at), "created_at": _iso(d.created_at), "updated_at": _iso(d.updated_at),
     }

@@ -199,6 +199,7 @@ class Notice(Model):
     integration = fields.CharField(max_length=100)
     kind = fields.CharField(max_length=60)
     message = fields.TextField()
+    key = fields.CharField(max_length=64, null=True, description="a notice with a key is reported once")
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

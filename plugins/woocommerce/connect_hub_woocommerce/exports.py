@@ -218,9 +218,9 @@ async def export_stocks(
     for (sku, (_, stock)), ids in zip(latest.items(), resolved, strict=True):
         if isinstance(ids, Exception):
             outcome[sku] = ids
-        elif ids is None:
-            outcome[sku] = PermanentError(
-                f"{who}: no product or variation in the shop has the SKU {sku}"
+        elif ids is None:  # an article the shop does not sell: nothing to set
+            outcome[sku] = ExportResult(
+                skipped=f"no product or variation in the shop has the SKU {sku}"
             )
         else:
             groups[ids[1]].append((sku, ids[0], stock.quantity))

@@ -32,6 +32,11 @@ class Migration(migrations.Migration):
             field=fields.CharField(null=True, description='what the export did: created, updated, unchanged, skipped', max_length=10),
         ),
         ops.AddField(
+            model_name='Notice',
+            name='key',
+            field=fields.CharField(null=True, description='a notice with a key is reported once', max_length=64),
+        ),
+        ops.AddField(
             model_name='Link',
             name='echo_hash',
             field=fields.CharField(null=True, description="hash of the content the target keeps after the hub's last write: that content coming back is an echo", max_length=64),
