@@ -46,12 +46,13 @@ def describe(source: str, target: str, figures: dict[str, int], shown: dict[str,
     """The preview in sentences: what changes, what already matches, what is left alone."""
     changes = [f"{sku} {_shown(shown[sku])} → {figures[sku]}" for sku in sorted(shown) if sku in figures and shown[sku] != figures[sku]]
     same = sum(1 for sku in shown if sku in figures and shown[sku] == figures[sku])
-    uncarried = sorted(sku for sku in shown if sku not in figures)
+    uncarried = sorted(sku for sku in shown if sku not in figures and shown[sku] is not None)
     absent = sum(1 for sku in figures if sku not in shown)
     parts = [f"The first stock sync from {source} sets {len(changes)} SKU{_s(changes)} in {target}" + (f": {_listed(changes)}" if changes else "")]
     parts.append(f"{same} already match{'es' if same == 1 else ''}")
     if uncarried:
-        parts.append(f"{len(uncarried)} SKU{_s(uncarried)} of {target} {source} does not carry keep their stock: {_listed(uncarried)}")
+        are = "are" if len(uncarried) > 1 else "is"
+        parts.append(f"{len(uncarried)} SKU{_s(uncarried)} of {target} {are} not carried by {source} and keep{'' if len(uncarried) > 1 else 's'} {'their' if len(uncarried) > 1 else 'its'} stock: {_listed(uncarried)}")
     if absent:
         parts.append(f"{absent} SKU{'s' if absent != 1 else ''} {source} carries {'are' if absent != 1 else 'is'} not sold in {target}")
     return "; ".join(parts) + "."

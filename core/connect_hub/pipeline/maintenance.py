@@ -50,8 +50,8 @@ async def maintain(account: Account, integration_name: str) -> None:
 
 
 async def uncarried_skus(account: Account, source: Integration) -> list[NoticeData]:
-    """For a stock source that has listed its stock at least once: the SKUs of products in the
-    integrations it sets stock in that it does not carry. Their stock is left as it is there;
+    """For a stock source that has listed its stock at least once: the SKUs of stock-managed
+    products in the integrations it sets stock in that it does not carry. Their stock is left as it is there;
     the notice says so once for each new set of such SKUs."""
     if not source.stock_source:
         return []
@@ -65,8 +65,9 @@ async def uncarried_skus(account: Account, source: Integration) -> list[NoticeDa
             continue
         sold = await Link.filter(
             account=account.name, integration=name, data_type=str(DataType.PRODUCTS), alias=False
-        ).values_list("record__key", flat=True)
-        missing = sorted({key for key in sold if key.startswith("sku:")} - carried)
+        ).values_list("record__key", "record__data")
+        stocked = {key for key, data in sold if key.startswith("sku:") and (data or {}).get("manage_stock")}
+        missing = sorted(stocked - carried)
         if missing:
             notices.append(_uncarried_notice(source.name, name, [key.removeprefix("sku:") for key in missing]))
     return notices
