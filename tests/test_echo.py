@@ -160,7 +160,7 @@ def systems(tmp_path: Path) -> Iterator[tuple[Any, ContactSystem, ContactSystem]
     crm = ContactSystem("crm", whole_seconds=True, drops=("company",), phone_format=True)
     book_sock, book_url = bind("127.0.0.1", 0, "address book")
     crm_sock, crm_url = bind("127.0.0.1", 0, "crm")
-    port = free_port()
+    port = free_port()  # after both binds, so it cannot be one of theirs
     text = f"""
 account: echo
 store: sqlite://{tmp_path}/hub.db

@@ -31,7 +31,12 @@ class Actors:
         self.onboard = dramatiq.actor(self._onboard, actor_name="onboard", **options)
 
     async def _import_event(self, event_id: int) -> None:
-        for delivery_id in await importing.import_event(self._account(), event_id):
+        try:
+            delivery_ids = await importing.import_event(self._account(), event_id)
+        except importing.ImportDeferred as waiting:
+            self.import_event.send_with_options(args=(event_id,), delay=int(waiting.seconds * 1000))
+            return
+        for delivery_id in delivery_ids:
             self.send_export(delivery_id)
 
     async def _export_delivery(self, delivery_id: int) -> None:

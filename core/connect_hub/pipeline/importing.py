@@ -19,6 +19,10 @@ target's clock says.
 **No going back.** A version older than the record's (by the source's modified time, compared
 in whole seconds because many systems keep no more) is ignored.
 
+**A write in flight.** While the hub is writing a record into an integration, what that
+integration sends about the record may be the write itself coming back before its echo hash is
+kept: such an import waits (:class:`ImportDeferred`) until the write has settled.
+
 **Failures.** What cannot be mapped, kept or merged fails the event at once, with a sentence
 naming the object and the cause; a store hiccup leaves it pending for the sweeper, and only a
 worker that died during the import counts toward ``MAX_IMPORT_ATTEMPTS``.
@@ -46,10 +50,24 @@ from connect_hub.pipeline.failures import cause, store_may_recover
 from connect_hub.pipeline.routing import plan_deliveries
 from connect_hub.rules import Decision
 from connect_hub.secrets import redact
-from connect_hub.store.models import Event, EventState, Link, Record
+from connect_hub.store.models import Delivery, DeliveryState, Event, EventState, Link, Record
 
 log = logging.getLogger(__name__)
 MAX_IMPORT_ATTEMPTS = 5
+IN_FLIGHT_WAIT = 1.0
+"""Seconds an import waits for a write of the same record to the same integration to settle."""
+
+
+class ImportDeferred(Exception):
+    """The event waits (still pending, no try counted): import it again in ``seconds``."""
+
+    def __init__(self, event_id: int, seconds: float):
+        super().__init__(f"event {event_id} waits {seconds}s for a write in flight")
+        self.event_id, self.seconds = event_id, seconds
+
+
+class _WriteInFlight(Exception):
+    """Raised inside a merge: the hub is writing this record into the source right now."""
 
 
 async def import_event(account: Account, event_id: int) -> list[int]:
@@ -75,6 +93,9 @@ async def import_event(account: Account, event_id: int) -> list[int]:
         return []
     try:
         return await _import(account, integration, event)
+    except _WriteInFlight:
+        await Event.filter(id=event.id).update(attempts=F("attempts") - 1)
+        raise ImportDeferred(event.id, IN_FLIGHT_WAIT) from None
     except Exception as exc:
         if not store_may_recover(exc):
             raise
@@ -111,7 +132,7 @@ async def _import(account: Account, integration: Integration, event: Event) -> l
         try:
             await _import_item(account, integration, event.id, item, progress)
         except Exception as exc:
-            if store_may_recover(exc):
+            if isinstance(exc, _WriteInFlight) or store_may_recover(exc):
                 raise
             _log_defect(exc, f"importing {policy.describe(item.obj)} from event {event.id}")
             await _fail(account, event, f"{policy.describe(item.obj)} from {integration.name}: {cause(exc)}")
@@ -199,6 +220,8 @@ async def _merge_once(
             )
             return []
         record = await _find_record(account, data_type, key, link, item.alias, conn)
+        if record is not None and await _writing(account, source, record.id, conn):
+            raise _WriteInFlight()
         written = created = older = False
         if record is None:
             await policy.before_write(account, obj, conn)
@@ -246,6 +269,14 @@ async def _merge_once(
         if not written:
             return []
         return await plan_deliveries(account, record, obj, source, event_id, conn, pending)
+
+
+async def _writing(account: Account, integration: str, record_id: int, conn: object) -> bool:
+    """True while a worker holds a live lease on a delivery of the record to ``integration``."""
+    return await Delivery.filter(
+        account=account.name, integration=integration, record_id=record_id,
+        state=DeliveryState.RUNNING, lease_until__gt=datetime.now(UTC),
+    ).using_db(conn).exists()
 
 
 async def _find_record(account: Account, data_type: str, key: str, link: Link | None, alias: bool, conn: object) -> Record | None:

@@ -84,11 +84,11 @@ async def export_shipment(
         return ExportResult(external_id=external_id)
     trackings = await client.shipment_trackings(order_id)
     if trackings is None:
-        external_id = await _note_once(client, order_id, shipment)
+        external_id, action = await _note_once(client, order_id, shipment)
     else:
-        external_id = await _tracking_once(client, order_id, shipment, trackings)
+        external_id, action = await _tracking_once(client, order_id, shipment, trackings)
     await client.update_order(order_id, {"status": "completed"})
-    return ExportResult(external_id=external_id)
+    return ExportResult(external_id=external_id, action=action)
 
 
 async def _companion_once(
@@ -103,22 +103,22 @@ async def _companion_once(
     return f"{order_id}/shipments/{created.get('id')}"
 
 
-async def _note_once(client: WooClient, order_id: str, shipment: Shipment) -> str:
+async def _note_once(client: WooClient, order_id: str, shipment: Shipment) -> tuple[str, ExportAction]:
     note = shipment_note(shipment)
     marker = shipment.tracking_code or note
     for existing in await client.order_notes(order_id):
         if existing.get("customer_note") and marker in str(existing.get("note", "")):
-            return f"{order_id}/notes/{existing.get('id')}"
+            return f"{order_id}/notes/{existing.get('id')}", ExportAction.UNCHANGED
     created = await client.create_order_note(order_id, note, customer=True)
-    return f"{order_id}/notes/{created.get('id')}"
+    return f"{order_id}/notes/{created.get('id')}", ExportAction.CREATED
 
 
 async def _tracking_once(
     client: WooClient, order_id: str, shipment: Shipment, trackings: list[Json]
-) -> str:
+) -> tuple[str, ExportAction]:
     for existing in trackings:
         if str(existing.get("tracking_number", "")) == shipment.tracking_code:
-            return f"{order_id}/trackings/{existing.get('tracking_id')}"
+            return f"{order_id}/trackings/{existing.get('tracking_id')}", ExportAction.UNCHANGED
     data: Json = {
         "custom_tracking_provider": shipment.carrier,
         "custom_tracking_link": shipment.tracking_url,
@@ -127,7 +127,7 @@ async def _tracking_once(
     if shipment.shipped_at is not None:
         data["date_shipped"] = shipment.shipped_at.date().isoformat()
     created = await client.create_shipment_tracking(order_id, data)
-    return f"{order_id}/trackings/{created.get('tracking_id')}"
+    return f"{order_id}/trackings/{created.get('tracking_id')}", ExportAction.CREATED
 
 
 # --- Contacts -------------------------------------------------------------------------------
@@ -275,7 +275,7 @@ def _item_result(cache: SkuCache, sku: str, product_id: int, item: Json | None, 
         return TransientError(f"{who}: the shop's batch answer has no item for SKU {sku}")
     error = item.get("error")
     if not error:
-        return ExportResult(external_id=str(item.get("id") or product_id))
+        return ExportResult(external_id=str(item.get("id") or product_id), action=ExportAction.UPDATED)
     code = str(error.get("code", ""))
     status = int((error.get("data") or {}).get("status") or 400)
     message = f"{who}: setting the stock of SKU {sku} failed: {code}: {error.get('message')}"

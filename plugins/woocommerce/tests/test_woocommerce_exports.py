@@ -99,7 +99,7 @@ async def test_stock_goes_by_id_through_the_products_batch(shop, httpx_mock):
                request(Stock(sku="VER-POSTER-001", quantity=102))],
     )  # fmt: skip
 
-    assert results == [ExportResult(external_id="10"), ExportResult(external_id="11")]
+    assert results == [ExportResult(external_id="10", action=ExportAction.UPDATED), ExportResult(external_id="11", action=ExportAction.UPDATED)]
     assert posted(httpx_mock) == [
         ("/wp-json/wc/v3/products/batch", [
             {"id": 10, "manage_stock": True, "stock_quantity": 101},
@@ -128,7 +128,7 @@ async def test_requests_for_one_sku_are_coalesced_to_the_newest(shop, httpx_mock
                request(Stock(sku="VER-MUG-001", quantity=4), version=2)],
     )  # fmt: skip
 
-    assert results == [ExportResult(external_id="10")] * 2
+    assert results == [ExportResult(external_id="10", action=ExportAction.UPDATED)] * 2
     assert posted(httpx_mock)[0][1] == [{"id": 10, "manage_stock": True, "stock_quantity": 7}]
 
 
@@ -158,7 +158,7 @@ async def test_a_variation_goes_through_its_parents_batch(shop, httpx_mock):
 
     (result,) = await export_batch(shop, [request(Stock(sku="VER-TSHIRT-S", quantity=11))])
 
-    assert result == ExportResult(external_id="14")
+    assert result == ExportResult(external_id="14", action=ExportAction.UPDATED)
     assert posted(httpx_mock) == [
         ("/wp-json/wc/v3/products/13/variations/batch",
          [{"id": 14, "manage_stock": True, "stock_quantity": 11}]),
@@ -177,7 +177,7 @@ async def test_per_item_errors_come_back_per_item(shop, httpx_mock):
         [request(Stock(sku=s, quantity=1)) for s in ("VER-MUG-001", "VER-POSTER-001", "GONE-001")],
     )
 
-    assert mug == ExportResult(external_id="10") and poster == ExportResult(external_id="11")
+    assert mug == ExportResult(external_id="10", action=ExportAction.UPDATED) and poster == ExportResult(external_id="11", action=ExportAction.UPDATED)
     assert isinstance(gone, TransientError)
     assert "woocommerce_rest_product_invalid_id" in str(gone) and "GONE-001" in str(gone)
     assert "GONE-001" not in shop.resources["sku_cache"]  # looked up again next time
@@ -194,7 +194,7 @@ async def test_a_sku_the_shop_does_not_sell_is_skipped_alone(shop, httpx_mock):
     )
 
     assert nope == ExportResult(skipped="no product or variation in the shop has the SKU NOPE")
-    assert mug == ExportResult(external_id="10")
+    assert mug == ExportResult(external_id="10", action=ExportAction.UPDATED)
 
 
 async def test_a_quantity_that_is_no_whole_number_is_refused_before_sending(shop, httpx_mock):
@@ -210,7 +210,7 @@ async def test_a_quantity_that_is_no_whole_number_is_refused_before_sending(shop
     assert "'not-a-number', which is not a whole number" in str(refused)
     assert posted(httpx_mock)[0][1] == [{"id": 10, "manage_stock": True, "stock_quantity": 3}]
     assert all("VER-STICKER-001" not in str(r.url) for r in httpx_mock.get_requests())
-    assert mug == ExportResult(external_id="10")
+    assert mug == ExportResult(external_id="10", action=ExportAction.UPDATED)
 
 
 async def test_a_failed_batch_request_fails_its_items(shop, httpx_mock):
@@ -223,11 +223,17 @@ async def test_a_failed_batch_request_fails_its_items(shop, httpx_mock):
     assert isinstance(result, TransientError)
 
 
-async def test_a_single_stock_export_raises_its_error(shop, httpx_mock):
+async def test_a_single_stock_export_of_a_sku_the_shop_does_not_sell_is_skipped(shop, httpx_mock):
     httpx_mock.add_response(method="GET", json=[])
 
-    with pytest.raises(PermanentError, match="NOPE"):
-        await hooks.hub_export(integration=shop, request=request(Stock(sku="NOPE", quantity=1)))
+    result = await hooks.hub_export(integration=shop, request=request(Stock(sku="NOPE", quantity=1)))
+
+    assert result.skipped == "no product or variation in the shop has the SKU NOPE"
+
+
+async def test_a_single_stock_export_raises_its_error(shop, httpx_mock):
+    with pytest.raises(PermanentError, match="not a whole number"):
+        await hooks.hub_export(integration=shop, request=request(Stock.model_construct(sku="NOPE", quantity="7")))
 
 
 # --- Shipments --------------------------------------------------------------------------------
@@ -266,7 +272,7 @@ async def test_a_shipment_adds_a_customer_note_then_completes(shop, httpx_mock):
 
     result = await export(shop, SHIPMENT, {"order": "19"})
 
-    assert result == ExportResult(external_id="19/notes/6")
+    assert result == ExportResult(external_id="19/notes/6", action=ExportAction.CREATED)
     note, complete = [json.loads(r.content) for r in httpx_mock.get_requests() if r.content]
     assert note == {
         "note": "Your order has been shipped with UPS. Tracking code: 1Z999. "
@@ -284,7 +290,7 @@ async def test_a_replayed_shipment_adds_no_second_note(shop, httpx_mock):
 
     result = await export(shop, SHIPMENT, {"order": "19"})
 
-    assert result == ExportResult(external_id="19/notes/6")
+    assert result == ExportResult(external_id="19/notes/6", action=ExportAction.UNCHANGED)
     assert [r.method for r in httpx_mock.get_requests()] == ["GET", "GET", "GET", "PUT"]
 
 
@@ -302,7 +308,8 @@ async def test_with_shipment_tracking_an_item_is_created_once(shop, httpx_mock):
     first = await export(shop, SHIPMENT, {"order": "19"})
     again = await export(shop, SHIPMENT, {"order": "19"})
 
-    assert first == again == ExportResult(external_id="19/trackings/abc")
+    assert first == ExportResult(external_id="19/trackings/abc", action=ExportAction.CREATED)
+    assert again == ExportResult(external_id="19/trackings/abc", action=ExportAction.UNCHANGED)
     creates = [r for r in httpx_mock.get_requests() if r.method == "POST"]
     assert len(creates) == 1
     assert json.loads(creates[0].content) == {
