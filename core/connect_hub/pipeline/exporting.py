@@ -21,6 +21,7 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
@@ -244,32 +245,44 @@ async def _conclude(account: Account, integration: Integration, item: _Prepared,
 
 async def _succeed(account: Account, integration: Integration, item: _Prepared, result: ExportResult) -> Outcome:
     """Keep what the target now holds on its Link (ids, hashes) and the delivery done."""
-    record, link, request = item.record, item.link, item.request
+    record, request = item.record, item.request
     action = result.resolved_action(request.external_id)
-    echo = echo_hash(integration, result.stored or request.obj)
-    now = datetime.now(UTC)
-    async with in_transaction() as conn:
-        external_id = result.external_id or (link.external_id if link else None)
-        if link is None and external_id:
-            link = await Link.filter(
-                account=account.name, integration=integration.name, data_type=record.data_type, external_id=external_id
-            ).using_db(conn).first()
-        if link is None and external_id:
-            link = await Link.create(
+    kept = {
+        "record_id": record.id, "last_export_hash": record.hash, "echo_hash": echo_hash(integration, result.stored or request.obj),
+        "last_exported_at": datetime.now(UTC), "alias": False,
+    }
+    external_id = result.external_id or (item.link.external_id if item.link else None)
+    try:
+        async with in_transaction() as conn:
+            await _keep_link(account, integration, record, item.link, external_id, kept, conn, lookup=False)
+            return await _settle(item.delivery, DeliveryState.DONE, external_id=external_id, connection=conn, action=action)
+    except IntegrityError:  # the target's id is already linked (to an alias or another record)
+        async with in_transaction() as conn:
+            await _keep_link(account, integration, record, item.link, external_id, kept, conn, lookup=True)
+            return await _settle(item.delivery, DeliveryState.DONE, external_id=external_id, connection=conn, action=action)
+
+
+async def _keep_link(
+    account: Account, integration: Integration, record: Record, link: Link | None, external_id: str | None,
+    kept: dict[str, object], conn: object, *, lookup: bool,
+) -> None:
+    """The Link for ``external_id`` holds ``kept``: the export's one, else the one already made
+    for that id (``lookup``), else a new one. Nothing without an id."""
+    if link is None and external_id and lookup:
+        link = await Link.filter(
+            account=account.name, integration=integration.name, data_type=record.data_type, external_id=external_id
+        ).using_db(conn).first()
+    if link is None:
+        if external_id:
+            await Link.create(
                 account=account.name, integration=integration.name, data_type=record.data_type,
-                external_id=external_id, record_id=record.id, using_db=conn,
+                external_id=external_id, using_db=conn, **kept,
             )
-        if link is not None:
-            link.external_id = external_id or link.external_id
-            link.record_id = record.id
-            link.last_export_hash = record.hash
-            link.echo_hash = echo
-            link.last_exported_at = now
-            link.alias = False
-            await link.save(
-                using_db=conn, update_fields=["external_id", "record_id", "last_export_hash", "echo_hash", "last_exported_at", "alias"]
-            )
-        return await _settle(item.delivery, DeliveryState.DONE, external_id=external_id, connection=conn, action=action)
+        return
+    link.external_id = external_id or link.external_id
+    for name, value in kept.items():
+        setattr(link, name, value)
+    await link.save(using_db=conn, update_fields=["external_id", *kept])
 
 
 def echo_hash(integration: Integration, kept: Canonical) -> str:

@@ -43,7 +43,7 @@ from connect_hub.canonical import Canonical, load
 from connect_hub.contracts import Incoming, Integration, RawEvent, RuleContext
 from connect_hub.datatypes import policy_for
 from connect_hub.errors import HubError
-from connect_hub.manifest import Direction
+from connect_hub.manifest import DataType, Direction
 from connect_hub.pipeline import ledger
 from connect_hub.pipeline.decisions import Pending, record_decision, run_effects
 from connect_hub.pipeline.failures import cause, store_may_recover
@@ -220,7 +220,7 @@ async def _merge_once(
             )
             return []
         record = await _find_record(account, data_type, key, link, item.alias, conn)
-        if record is not None and await _writing(account, source, record.id, conn):
+        if record is not None and record.source != source and await _writing(account, source, item.data_type, record.id, conn):
             raise _WriteInFlight()
         written = created = older = False
         if record is None:
@@ -271,8 +271,15 @@ async def _merge_once(
         return await plan_deliveries(account, record, obj, source, event_id, conn, pending)
 
 
-async def _writing(account: Account, integration: str, record_id: int, conn: object) -> bool:
-    """True while a worker holds a live lease on a delivery of the record to ``integration``."""
+async def _writing(account: Account, integration: str, data_type: DataType, record_id: int, conn: object) -> bool:
+    """True while a worker holds a live lease on a delivery of the record to ``integration``.
+
+    Asked only of a record whose latest version came from elsewhere (a version from the
+    integration itself is never written back to it) and of a data type it exports.
+    """
+    target = account.integration(integration)
+    if target is None or not target.exports(data_type):
+        return False
     return await Delivery.filter(
         account=account.name, integration=integration, record_id=record_id,
         state=DeliveryState.RUNNING, lease_until__gt=datetime.now(UTC),
@@ -285,13 +292,13 @@ async def _find_record(account: Account, data_type: str, key: str, link: Link | 
     By the source's own id (a non-alias Link) first: when that record has another key, it takes
     ``key`` unless another record has it, in which case that one is the object's record now.
     """
+    by_link = None
+    if link is not None and not alias and not link.alias:
+        by_link = await Record.filter(id=link.record_id).select_for_update().using_db(conn).first()
+        if by_link is not None and by_link.key == key:
+            return by_link
     by_key = await Record.filter(account=account.name, data_type=data_type, key=key).select_for_update().using_db(conn).first()
-    if link is None or alias or link.alias:
-        return by_key
-    by_link = await Record.filter(id=link.record_id).select_for_update().using_db(conn).first()
-    if by_link is None or (by_key is not None and by_key.id != by_link.id):
-        return by_key
-    return by_link
+    return by_key or by_link
 
 
 async def _remember_import(link: Link, received_hash: str, obj: Canonical, record_id: int | None, conn: object) -> None:
