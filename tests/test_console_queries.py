@@ -112,7 +112,7 @@ async def test_a_failed_order_says_why_and_is_grouped_by_its_cause(store: str) -
     await a_shop_order_at_the_warehouse(account, number="8", result=PermanentError(str(refusal).replace("shop-7", "shop-8")))
     ledger = await record_ledger(account.name, record.id)
     assert where_is_it(ledger) == [
-        f"warehouse: failed after 1 try: {refusal}. Fix the cause, then replay it.",
+        f"warehouse: failed after 1 try: order shop-7 to warehouse: {refusal}. Fix the cause, then replay it.",
     ]
     delivery = ledger.targets[0].latest
     assert delivery.updated_at > delivery.created_at  # the time of the failure, not of the plan

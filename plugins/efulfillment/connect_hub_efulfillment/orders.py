@@ -3,7 +3,9 @@
 The warehouse keys orders by the hub's reference. An export first reads what the warehouse holds
 for that reference, so that it says what it did and is safe to repeat any number of times:
 
-- nothing there: the order is created (if its status is one the warehouse takes);
+- an order whose status the warehouse does not take (``send_statuses``) is skipped, unless
+  it is cancelled: then it is cancelled there;
+- nothing there: the order is created;
 - the same content there: nothing is written (``unchanged``);
 - other content there and the warehouse still takes changes (status ``received``): updated;
 - other content there once picking has started, or after shipping: the export fails with a
@@ -41,22 +43,17 @@ async def export_order(
     """
     if order.status == OrderStatus.CANCELLED:
         return await _cancel(client, order)
+    if order.status.value not in send_statuses:  # a shipped order's "completed", say: nothing to ask
+        return ExportResult(skipped=f"order status {order.status.value} is not sent to the warehouse")
     payload = order_payload(order)
     existing = await client.get_order(order.reference)
     if existing is None:
-        if order.status.value not in send_statuses:
-            return ExportResult(skipped=f"order status {order.status.value} is not sent to the warehouse")
         existing = await client.create_order(payload)
         if not differences(existing, payload):
             return ExportResult(external_id=str(existing["id"]), action=ExportAction.CREATED)
     changed = differences(existing, payload)
     if not changed:
         return ExportResult(external_id=str(existing["id"]), action=ExportAction.UNCHANGED)
-    if order.status.value not in send_statuses:
-        return ExportResult(skipped=(
-            f"order status {order.status.value} is not sent to the warehouse, which keeps "
-            f"{existing['id']} as it was"
-        ))  # fmt: skip
     if existing.get("status") != "received":
         raise PermanentError(refused_change(order.reference, existing, changed))
     try:
