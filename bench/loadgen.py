@@ -37,6 +37,9 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "plugins/woocommerce/tests/samples/received/0013-order_updated.json"
 MAX_OPEN_CONNECTIONS = 512
+IDLE_REUSE = 2.0
+"""Seconds an idle connection is reused for: servers close idle keep-alive connections (uvicorn
+after 5 s), and a request sent on one they closed gets no answer."""
 ERRORS: list[str] = []
 """The first few failures, as ``Type: message`` (a status 0 in the results)."""
 
@@ -79,6 +82,7 @@ class Connection:
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
         self.reader, self.writer = reader, writer
+        self.idle_since = time.monotonic()
 
     @classmethod
     async def open(cls, url: str) -> Connection:
@@ -97,6 +101,7 @@ class Connection:
                 raise RuntimeError("chunked answers are not supported by this client")
         if length:
             await self.reader.readexactly(length)
+        self.idle_since = time.monotonic()
         return status
 
     def close(self) -> None:
@@ -134,6 +139,9 @@ async def open_loop(url: str, requests: list[tuple[int, bytes]], rate: float) ->
 
     async def one(order_id: int, data: bytes, planned: float) -> None:
         nonlocal opened
+        while idle and time.monotonic() - idle[-1].idle_since > IDLE_REUSE:
+            idle.pop().close()
+            opened -= 1
         if idle:
             conn = idle.pop()
         elif opened < MAX_OPEN_CONNECTIONS:
@@ -148,6 +156,7 @@ async def open_loop(url: str, requests: list[tuple[int, bytes]], rate: float) ->
         except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
             status = failed(exc)
             conn.close()
+            opened -= 1
         else:
             idle.append(conn)
         results.append([order_id, planned, time.monotonic(), status])
