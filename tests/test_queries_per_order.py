@@ -22,8 +22,8 @@ from query_count import order_statements
 from support import ENV, account_yaml, raw_sample
 
 INGEST_BUDGET = 4
-IMPORT_BUDGET = 25
-EXPORT_BUDGET = 10
+IMPORT_BUDGET = 20
+EXPORT_BUDGET = 9
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from connect_hub.plugins import Plugins
 from connect_hub.store.database import close_store, open_store
 from connect_hub.store.models import Delivery, DeliveryState, Event, Link, Record
 from support import ENV, account_yaml, order_body
-from tortoise import connections
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -44,16 +43,6 @@ def order(number: str = "7", status: str = "processing", minutes: int = 0, total
         total=Decimal(total), lines=[OrderLine(sku="SKU-1", quantity=2)],
         modified_at=datetime(2026, 11, 1, 12, 0, tzinfo=UTC) + timedelta(minutes=minutes),
     )
-
-
-async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path) -> None:
-    await open_store(f"sqlite://{tmp_path}/wal.db", apply_migrations=True)
-    try:
-        db = connections.get("default")
-        assert (await db.execute_query("PRAGMA journal_mode"))[1][0][0].lower() == "wal"
-        assert (await db.execute_query("PRAGMA busy_timeout"))[1][0][0] >= 5000
-    finally:
-        await close_store()
 
 
 async def test_a_new_order_creates_a_record_and_one_delivery_to_the_warehouse(store: str) -> None:
