@@ -21,7 +21,7 @@ from connect_hub.store.database import close_store, open_store
 from query_count import order_statements
 from support import ENV, account_yaml, raw_sample
 
-INGEST_BUDGET = 4
+INGEST_BUDGET = 1
 IMPORT_BUDGET = 20
 EXPORT_BUDGET = 9
 
