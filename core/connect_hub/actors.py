@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import dramatiq
@@ -29,6 +29,13 @@ class Actors:
         self.poll = dramatiq.actor(self._poll, actor_name="poll", **options)
         self.maintain = dramatiq.actor(self._maintain, actor_name="maintain", **options)
         self.onboard = dramatiq.actor(self._onboard, actor_name="onboard", **options)
+
+    def handlers(self) -> dict[str, Callable[..., Awaitable[None]]]:
+        """Each actor's coroutine function by actor name (for :class:`connect_hub.loop_worker.LoopWorker`)."""
+        return {
+            "import_event": self._import_event, "export_delivery": self._export_delivery, "poll": self._poll,
+            "maintain": self._maintain, "onboard": self._onboard,
+        }
 
     async def _import_event(self, event_id: int) -> None:
         try:

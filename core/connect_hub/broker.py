@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
-from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import (
     AgeLimit,
     Callbacks,
@@ -20,17 +19,20 @@ from dramatiq.middleware import (
     TimeLimit,
 )
 
+from connect_hub.loop_worker import InProcessBroker
+
 HEARTBEAT_TIMEOUT_MS = 5_000
 MAINTENANCE_CHANCE = 100_000  # out of 1,000,000 commands: every tenth
 QUEUE = "connect-hub"
 
 
 def make_broker(url: str, namespace: str = "connect-hub") -> dramatiq.Broker:
-    """A broker for ``memory://`` or ``redis://...``, without Dramatiq's default 20-retry policy:
-    the store counts attempts and schedules retries itself."""
+    """A broker for ``memory://`` (in-process, its actors run on the loop: see
+    :mod:`connect_hub.loop_worker`) or ``redis://...``, without Dramatiq's default 20-retry
+    policy: the store counts attempts and schedules retries itself."""
     middleware = [AgeLimit(), TimeLimit(), ShutdownNotifications(), Callbacks(), Pipelines(), Retries(max_retries=0)]
     if url == "memory://":
-        broker: dramatiq.Broker = StubBroker(middleware=middleware)
+        broker: dramatiq.Broker = InProcessBroker(middleware=middleware)
     else:
         broker = RedisBroker(
             url=url,
@@ -40,3 +42,19 @@ def make_broker(url: str, namespace: str = "connect-hub") -> dramatiq.Broker:
             maintenance_chance=MAINTENANCE_CHANCE,
         )
     return broker
+
+
+def oldest_waiting(broker: dramatiq.Broker) -> float | None:
+    """Since when (``time.time()``) the message waiting longest for a worker has waited (sent, or
+    due if it was delayed); None when none waits or the broker cannot tell."""
+    if isinstance(broker, InProcessBroker):
+        return broker.oldest_waiting()
+    if isinstance(broker, RedisBroker):  # Dramatiq's layout: a list of ids, oldest first, and a hash of bodies
+        key = f"{broker.namespace}:{QUEUE}"
+        head = broker.client.lindex(key, 0)
+        data = broker.client.hget(f"{key}.msgs", head) if head is not None else None
+        if data is None:
+            return None
+        message = dramatiq.Message.decode(data)
+        return max(message.message_timestamp, message.options.get("eta", 0)) / 1000
+    return None

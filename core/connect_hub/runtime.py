@@ -2,23 +2,27 @@
 
 The ORM belongs to the loop that opened it, so every process has exactly one asyncio loop (a
 Dramatiq ``EventLoopThread``) where the store is opened, async actors run, and, in the service,
-the HTTP server runs too. Tortoise's global fallback context makes the store visible to the
-coroutines Dramatiq's worker threads submit to that loop.
+the HTTP server runs too. With the in-process broker the actors run as tasks on that loop
+(:class:`~connect_hub.loop_worker.LoopWorker`); with Redis, Dramatiq's worker threads submit
+them to it, and Tortoise's global fallback context makes the store visible to those coroutines.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Coroutine
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import dramatiq
 from dramatiq.asyncio import EventLoopThread, set_event_loop_thread
 
 from connect_hub.account import Account, build_account
-from connect_hub.actors import Actors
+from connect_hub.actors import ACTOR_TIME_LIMIT_MS, Actors
 from connect_hub.broker import make_broker
 from connect_hub.config import AccountConfig
+from connect_hub.loop_worker import InProcessBroker, LoopWorker
+from connect_hub.pipeline.sweeper import Resent
 from connect_hub.plugins import Plugins
 from connect_hub.store.database import close_store, open_store
 
@@ -36,13 +40,18 @@ class Runtime:
         self.broker: dramatiq.Broker = make_broker(config.broker, namespace=f"connect-hub-{config.account}")
         self.actors = Actors(self.broker, lambda: self.account)
         self.loop_thread: EventLoopThread | None = None
-        self.worker: dramatiq.Worker | None = None
+        self.worker: dramatiq.Worker | LoopWorker | None = None
+        self.started_at = datetime.now(UTC)
+        """When this process's hub started: an in-process broker forgot every message sent before."""
+        self.resent = Resent()
+        """What this process's sweeper re-sent, and until when it trusts those messages."""
 
     @property
     def config(self) -> AccountConfig:
         return self.account.config
 
     def start(self) -> None:
+        self.started_at = datetime.now(UTC)
         self.loop_thread = EventLoopThread(log)
         self.loop_thread.start(timeout=5.0)
         set_event_loop_thread(self.loop_thread)
@@ -54,9 +63,26 @@ class Runtime:
             await self.plugins.start(integration)
 
     def start_workers(self, threads: int | None = None) -> None:
-        """Consume the broker's queue in this process (embedded mode, or ``connect-hub worker``)."""
-        self.worker = dramatiq.Worker(self.broker, worker_threads=threads or self.config.workers.threads, worker_timeout=200)
-        self.worker.start()
+        """Consume the broker's queue in this process (embedded mode, or ``connect-hub worker``).
+
+        In-process: actors on the loop, ``threads`` of each at a time (exports, which wait on the
+        network, four times as many). Redis: Dramatiq's worker with ``threads`` threads.
+        """
+        threads = threads or self.config.workers.threads
+        if isinstance(self.broker, InProcessBroker):
+            self.worker = self.run(self._attach_loop_worker(threads))
+        else:
+            self.worker = dramatiq.Worker(self.broker, worker_threads=threads, worker_timeout=200)
+            self.worker.start()
+
+    async def _attach_loop_worker(self, threads: int) -> LoopWorker:
+        import asyncio
+
+        assert isinstance(self.broker, InProcessBroker)
+        worker = LoopWorker(asyncio.get_running_loop(), self.actors.handlers(), limits={"export_delivery": 4 * threads},
+                            default_limit=threads, time_limit=ACTOR_TIME_LIMIT_MS / 1000)
+        worker.attach(self.broker)
+        return worker
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         assert self.loop_thread is not None, "Runtime.start() first"
@@ -69,7 +95,10 @@ class Runtime:
         return asyncio.run_coroutine_threadsafe(coro, self.loop_thread.loop).result(timeout)
 
     def stop(self) -> None:
-        if self.worker is not None:
+        if isinstance(self.worker, LoopWorker):
+            self.run(self.worker.stop(timeout=10), timeout=15)
+            self.worker = None
+        elif self.worker is not None:
             self.worker.stop(timeout=10_000)
             self.worker = None
         if self.loop_thread is not None:

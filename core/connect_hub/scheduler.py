@@ -12,9 +12,11 @@ import logging
 import time
 import uuid
 
+from connect_hub.broker import oldest_waiting
+from connect_hub.loop_worker import InProcessBroker
 from connect_hub.pipeline.checkouts import abandon_stale
 from connect_hub.pipeline.polling import due_polls
-from connect_hub.pipeline.sweeper import find_stale
+from connect_hub.pipeline.sweeper import Stale, find_stale
 from connect_hub.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -53,9 +55,17 @@ class Leadership:
 
 
 async def sweep_once(runtime: Runtime) -> tuple[int, int]:
-    """Re-send stale pending work; returns how many events and deliveries were re-sent."""
+    """Re-send stale pending work (see :mod:`connect_hub.pipeline.sweeper`); returns how many
+    events and deliveries were re-sent."""
     config = runtime.config
-    stale = await find_stale(config.account, config.sweeper.stale_after)
+    oldest = oldest_waiting(runtime.broker)
+    backlog_age = max(0.0, time.time() - oldest) if oldest is not None else 0.0
+    forgotten_before = runtime.started_at if isinstance(runtime.broker, InProcessBroker) else None
+    found = await find_stale(config.account, config.sweeper.stale_after, backlog_age=backlog_age, forgotten_before=forgotten_before)
+    return resend(runtime, runtime.resent.fresh(found, trust_for=config.sweeper.stale_after + backlog_age))
+
+
+def resend(runtime: Runtime, stale: Stale) -> tuple[int, int]:
     for event_id in stale.events:
         runtime.actors.send_import(event_id)
     for delivery_id in stale.deliveries:

@@ -34,6 +34,8 @@ def queue_depth(broker: Any, queue: str) -> int | None:
     try:
         if hasattr(broker, "client"):  # Redis
             return int(broker.client.llen(f"{broker.namespace}:{queue}"))
+        if hasattr(broker, "backlog"):  # in-process: what waits for its actor
+            return int(broker.backlog())
         q = broker.queues.get(queue)
         return q.qsize() if q is not None else 0
     except Exception:  # noqa: BLE001 - a status display must not fail on the broker

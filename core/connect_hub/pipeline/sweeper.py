@@ -1,12 +1,21 @@
 """The sweeper: finds pending work nobody is doing (a lost message, a killed worker) and re-sends it.
 
 The store is the truth and the broker only a wake-up, so after any crash or restart this is what
-makes the pending work complete.
+makes the pending work complete. It must not re-send what is merely queued: under a burst, every
+pending event is older than ``stale_after`` while its message waits its turn, and re-sending
+them all would only lengthen the queue they wait in. So work counts as stale only once it has
+been pending for ``stale_after`` *longer than the broker's oldest waiting message has waited*:
+the queue is first in, first out, so by then its own message, if it had one, has been taken by
+a worker. And what the sweeper re-sent it trusts for as long again before re-sending it.
+
+With the in-process broker, whatever was pending when the process started had its message in a
+queue that is gone: that is stale at once (``forgotten_before``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from tortoise.expressions import Q
@@ -22,14 +31,40 @@ class Stale:
     deliveries: list[int]
 
 
-async def find_stale(account: str, stale_after: float, *, limit: int = BATCH) -> Stale:
-    """Pending Events and Deliveries untouched for ``stale_after`` seconds, and expired leases."""
+async def find_stale(
+    account: str, stale_after: float, *, backlog_age: float = 0.0, forgotten_before: datetime | None = None,
+    limit: int = BATCH,
+) -> Stale:
+    """Pending Events and Deliveries untouched for ``stale_after`` seconds beyond ``backlog_age``
+    (how long the broker's oldest waiting message has waited), or since before
+    ``forgotten_before``; and Deliveries whose lease ran out. Oldest first."""
     now = datetime.now(UTC)
-    cutoff = now - timedelta(seconds=stale_after)
-    events = await Event.filter(account=account, state=EventState.PENDING, received_at__lt=cutoff).limit(limit).values_list("id", flat=True)
+    cutoff = now - timedelta(seconds=stale_after + backlog_age)
+    if forgotten_before is not None:
+        cutoff = max(cutoff, forgotten_before)
+    events = await Event.filter(account=account, state=EventState.PENDING, received_at__lt=cutoff).order_by("id").limit(limit).values_list("id", flat=True)
     due = Q(state=DeliveryState.PENDING) & (
         (Q(next_attempt_at__isnull=True) & Q(updated_at__lt=cutoff)) | Q(next_attempt_at__lt=cutoff)
     )
     expired = Q(state=DeliveryState.RUNNING) & Q(lease_until__lt=now)
-    deliveries = await Delivery.filter(Q(account=account), due | expired).limit(limit).values_list("id", flat=True)
+    deliveries = await Delivery.filter(Q(account=account), due | expired).order_by("id").limit(limit).values_list("id", flat=True)
     return Stale(events=list(events), deliveries=list(deliveries))
+
+
+@dataclass
+class Resent:
+    """What the sweeper re-sent, and until when (``time.monotonic()``) it trusts that message."""
+
+    until: dict[tuple[str, int], float] = field(default_factory=dict)
+
+    def fresh(self, stale: Stale, trust_for: float) -> Stale:
+        """The part of ``stale`` not re-sent within its trust, now marked re-sent for ``trust_for`` s."""
+        now = time.monotonic()
+        self.until = {key: t for key, t in self.until.items() if t > now}
+        picked: dict[str, list[int]] = {"event": [], "delivery": []}
+        for kind, ids in (("event", stale.events), ("delivery", stale.deliveries)):
+            for item in ids:
+                if (kind, item) not in self.until:
+                    self.until[(kind, item)] = now + trust_for
+                    picked[kind].append(item)
+        return Stale(events=picked["event"], deliveries=picked["delivery"])
