@@ -38,7 +38,7 @@ EFFECTS: dict[str, str] = {
     "service.host": "test_settings_kept.py::test_the_service_listens_on_the_host_and_port_it_is_given",
     "service.port": "test_settings_kept.py::test_the_service_listens_on_the_host_and_port_it_is_given",
     "service.public_url": "test_shop_against_sandbox.py::test_onboarding_registers_the_webhooks_and_the_shop_pings_the_hub",
-    "workers.threads": "test_settings_kept.py::test_the_workers_run_as_many_threads_as_configured",
+    "workers.threads": "test_settings_kept.py::test_the_workers_run_as_many_actors_at_once_as_configured",
     "delivery.max_attempts": "test_store_and_pipeline.py::test_a_transient_error_is_retried_then_dead_with_its_error",
     "delivery.backoff_base": "test_settings_kept.py::test_retries_wait_backoff_base_doubling_up_to_backoff_max",
     "delivery.backoff_max": "test_settings_kept.py::test_retries_wait_backoff_base_doubling_up_to_backoff_max",
@@ -123,12 +123,12 @@ def test_the_service_listens_on_the_host_and_port_it_is_given(tmp_path: Path) ->
         process.stop()
 
 
-def test_the_workers_run_as_many_threads_as_configured(tmp_path: Path) -> None:
+def test_the_workers_run_as_many_actors_at_once_as_configured(tmp_path: Path) -> None:
     rt = runtime(tmp_path, **{"service:": "workers: {threads: 3}\nservice:"})
     rt.start()
     try:
-        rt.start_workers()
-        assert rt.worker is not None and rt.worker.worker_threads == 3
+        rt.start_workers()  # embedded: each actor this many at once on the loop, exports four times as many
+        assert rt.worker is not None and rt.worker.limits["import_event"] == 3 and rt.worker.limits["export_delivery"] == 12
     finally:
         rt.stop()
 
