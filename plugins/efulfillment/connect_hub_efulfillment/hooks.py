@@ -83,7 +83,9 @@ async def hub_export(integration: Integration, request: ExportRequest) -> Export
             f"{request.data_type} export, only orders"
         )
     send_statuses = _setting(integration, "send_statuses")
-    return await export_order(_client(integration), request.obj, send_statuses)
+    return await export_order(
+        _client(integration), request.obj, send_statuses, sent_before=request.external_id is not None
+    )
 
 
 @hookimpl

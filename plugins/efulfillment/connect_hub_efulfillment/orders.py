@@ -3,8 +3,9 @@
 The warehouse keys orders by the hub's reference. An export first reads what the warehouse holds
 for that reference, so that it says what it did and is safe to repeat any number of times:
 
-- an order whose status the warehouse does not take (``send_statuses``) is skipped, unless
-  it is cancelled: then it is cancelled there;
+- a cancelled or fully refunded order is cancelled there (unless it has shipped);
+- an order whose status the warehouse does not take (``send_statuses``) and that it never had
+  is skipped;
 - nothing there: the order is created;
 - the same content there: nothing is written (``unchanged``);
 - other content there and the warehouse still takes changes (status ``received``): updated;
@@ -28,26 +29,34 @@ from connect_hub_efulfillment.client import (
 )
 from connect_hub_efulfillment.mapping import order_payload
 
+WITHDRAWN = (OrderStatus.CANCELLED, OrderStatus.REFUNDED)
+"""Statuses that take an order back from the warehouse (cancelled there unless it shipped)."""
+
 COMPARED = {"email": "the e-mail address", "shipping_address": "the shipping address", "lines": "the lines"}
 """What the warehouse keeps of an order, and how a difference is named to the merchant."""
 
 
 async def export_order(
-    client: WarehouseClient, order: Order, send_statuses: Collection[str]
+    client: WarehouseClient, order: Order, send_statuses: Collection[str], *, sent_before: bool = False
 ) -> ExportResult:
     """Bring the warehouse in line with ``order``; safe to repeat any number of times.
 
-    A cancelled order is cancelled at the warehouse whatever ``send_statuses`` says (a warehouse
-    must not ship it); other orders are created or changed while their status is one the
-    warehouse takes.
+    A cancelled or fully refunded order is withdrawn at the warehouse whatever ``send_statuses``
+    says (a warehouse must not ship it). Other orders are created or changed while their status
+    is one the warehouse takes; one that was sent before (``sent_before``: the hub knows its id
+    there) is compared whatever its status, so that a change the warehouse can no longer take
+    (it shipped the order that the shop now completes with other lines) fails with a sentence.
     """
-    if order.status == OrderStatus.CANCELLED:
-        return await _cancel(client, order)
-    if order.status.value not in send_statuses:  # a shipped order's "completed", say: nothing to ask
+    if order.status in WITHDRAWN:
+        return await _withdraw(client, order)
+    sendable = order.status.value in send_statuses
+    if not sendable and not sent_before:
         return ExportResult(skipped=f"order status {order.status.value} is not sent to the warehouse")
     payload = order_payload(order)
     existing = await client.get_order(order.reference)
     if existing is None:
+        if not sendable:
+            return ExportResult(skipped=f"order status {order.status.value} is not sent to the warehouse")
         existing = await client.create_order(payload)
         if not differences(existing, payload):
             return ExportResult(external_id=str(existing["id"]), action=ExportAction.CREATED)
@@ -56,6 +65,11 @@ async def export_order(
         return ExportResult(external_id=str(existing["id"]), action=ExportAction.UNCHANGED)
     if existing.get("status") != "received":
         raise PermanentError(refused_change(order.reference, existing, changed))
+    if not sendable:
+        return ExportResult(skipped=(
+            f"order status {order.status.value} is not sent to the warehouse, which keeps "
+            f"{existing['id']} as it was"
+        ))  # fmt: skip
     try:
         updated = await client.update_order(payload)
     except OrderNotEditableError:
@@ -100,13 +114,18 @@ def refused_change(reference: str, held: dict[str, Any], changed: list[str]) -> 
     )
 
 
-async def _cancel(client: WarehouseClient, order: Order) -> ExportResult:
+async def _withdraw(client: WarehouseClient, order: Order) -> ExportResult:
+    """Cancel a cancelled or fully refunded order at the warehouse unless it has shipped."""
+    what = "cancelled" if order.status == OrderStatus.CANCELLED else "refunded"
     existing = await client.get_order(order.reference)
     if existing is None:
-        return ExportResult(
-            skipped=f"order {order.reference} was cancelled before it reached the warehouse"
-        )
+        return ExportResult(skipped=f"order {order.reference} was {what} before it reached the warehouse")
     if existing["status"] == "shipped":
+        if order.status == OrderStatus.REFUNDED:  # a return or a goodwill refund: the parcel left
+            return ExportResult(skipped=(
+                f"order {order.reference} was refunded after the warehouse shipped it as "
+                f"{existing['id']}: nothing to change there"
+            ))  # fmt: skip
         raise PermanentError(
             f"order {order.reference} was cancelled in the hub but the warehouse has already "
             f"shipped it as {existing['id']}: arrange a return with the warehouse"
@@ -117,7 +136,7 @@ async def _cancel(client: WarehouseClient, order: Order) -> ExportResult:
         existing = await client.cancel_order(order.reference)
     except OrderShippedError:
         raise PermanentError(
-            f"order {order.reference} was cancelled in the hub but the warehouse shipped it "
+            f"order {order.reference} was {what} in the hub but the warehouse shipped it "
             f"as {existing['id']} while the cancellation was on its way: arrange a return "
             "with the warehouse"
         ) from None

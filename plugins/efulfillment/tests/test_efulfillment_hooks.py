@@ -202,6 +202,35 @@ async def test_a_change_after_shipping_fails_naming_the_parcel(integration, ware
         await hooks.hub_export(integration, export(make_order(city="Delft"), first.external_id))
 
 
+async def test_a_completed_order_the_warehouse_holds_as_it_is_is_unchanged(integration, warehouse):
+    first = await hooks.hub_export(integration, export(make_order()))
+    warehouse.state.ship_order("shop-1042")
+
+    result = await hooks.hub_export(integration, export(make_order(OrderStatus.COMPLETED), first.external_id))
+
+    assert (result.external_id, result.action) == (first.external_id, ExportAction.UNCHANGED)
+
+
+async def test_a_completed_order_with_other_lines_than_shipped_fails_saying_so(integration, warehouse):
+    first = await hooks.hub_export(integration, export(make_order()))
+    warehouse.state.ship_order("shop-1042")
+
+    with pytest.raises(PermanentError, match="changed \\(the lines\\) after the warehouse shipped it as WH-000001"):
+        await hooks.hub_export(integration, export(make_order(OrderStatus.COMPLETED, quantity=3), first.external_id))
+
+
+async def test_a_refund_before_shipping_cancels_at_the_warehouse_and_after_shipping_changes_nothing(integration, warehouse):
+    first = await hooks.hub_export(integration, export(make_order()))
+    refunded = await hooks.hub_export(integration, export(make_order(OrderStatus.REFUNDED), first.external_id))
+    assert refunded.action == ExportAction.UPDATED
+    assert warehouse.state.get_order("shop-1042")["status"] == "cancelled"
+
+    other = await hooks.hub_export(integration, export(make_order(reference="shop-7")))
+    warehouse.state.ship_order("shop-7")
+    late = await hooks.hub_export(integration, export(make_order(OrderStatus.REFUNDED, reference="shop-7"), other.external_id))
+    assert late.skipped == f"order shop-7 was refunded after the warehouse shipped it as {other.external_id}: nothing to change there"
+
+
 async def test_a_status_not_sent_is_skipped_with_the_status(integration, warehouse):
     result = await hooks.hub_export(integration, export(make_order(OrderStatus.PENDING)))
 
