@@ -69,3 +69,22 @@ def test_onboard_says_what_the_first_stock_sync_will_change(make_loop_hub, sandb
         "4 SKUs of shop are not carried by warehouse and keep their stock: POSTER-1, STICKER-1, TSHIRT-M, TSHIRT-S; "
         "1 SKU warehouse carries is not sold in shop."
     )
+
+
+def test_stock_the_shop_moved_by_itself_is_set_back_to_the_warehouses_figure(make_loop_hub, sandbox, warehouse: Warehouse) -> None:
+    from connect_hub.manifest import DataType
+    from connect_hub.pipeline.polling import run_poll
+
+    shop = Shop(sandbox.url)
+    httpx.post(f"{warehouse.url}/_sim/stock", json={"MUG-1": 7}).raise_for_status()
+    hub = make_loop_hub()
+    wait_for(lambda: shop_stock(shop)["MUG-1"] == 7, timeout=20, what="the warehouse's figure in the shop")
+    httpx.post(f"{sandbox.url}/_sandbox/stock", json={"MUG-1": 9}).raise_for_status()  # a refund put two back
+    wait_for(lambda: [r for r in hub.api("records?data_type=products&key=sku:MUG-1")["items"] if r["data"]["stock_quantity"] == 9], timeout=20, what="the shop's product update")
+
+    woken: list[int] = []
+    hub.runtime.run(run_poll(hub.runtime.account, "warehouse", DataType.STOCKS, woken.append))  # the reconciliation
+    for event_id in woken:
+        hub.runtime.actors.send_import(event_id)
+
+    wait_for(lambda: shop_stock(shop)["MUG-1"] == 7, timeout=20, what="the figure set back")

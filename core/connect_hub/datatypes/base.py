@@ -50,6 +50,12 @@ class DataTypePolicy:
         every import of the object, so it must return nothing once they are in the store."""
         return []
 
+    async def drifted(self, account: Account, source: str, record: Any, obj: Canonical, connection: Any) -> list[str]:
+        """An import brought the record's content again (a re-sent webhook, a reconciliation
+        poll): the integrations whose copy is known to differ from it, which get the current
+        version again. Default: none."""
+        return []
+
     async def targets(self, account: Account, obj: Canonical, source: str, connection: Any) -> list[str]:
         """The integrations that get a Delivery of a new version: every one whose manifest and
         preset export this data type, except the source (no echo)."""

@@ -9,12 +9,14 @@ less the quantities of processing orders that have not reached the source yet.
 
 from __future__ import annotations
 
+from typing import Any
+
 from connect_hub.account import Account
 from connect_hub.canonical import Canonical, OrderStatus, Stock
 from connect_hub.contracts import Incoming, Integration
 from connect_hub.datatypes.base import DataTypePolicy
 from connect_hub.manifest import DataType
-from connect_hub.store.models import Delivery, DeliveryState, Record
+from connect_hub.store.models import Delivery, DeliveryState, Link, Record
 
 UNSENT_STATES = (DeliveryState.PENDING, DeliveryState.RUNNING, DeliveryState.FAILED, DeliveryState.DEAD)
 
@@ -36,6 +38,31 @@ class StockPolicy(DataTypePolicy):
     def related_keys(self, obj: Canonical) -> dict[str, tuple[DataType, str]]:
         assert isinstance(obj, Stock)
         return {"product": (DataType.PRODUCTS, f"sku:{obj.sku}")}
+
+    async def drifted(self, account: Account, source: str, record: Record, obj: Canonical, connection: Any) -> list[str]:
+        """Integrations that show another stock for the SKU than the source's unchanged figure.
+
+        A shop moves stock by itself (a refund or a cancellation puts items back): its product,
+        imported after the hub last set its stock, shows a figure the stock source does not. That
+        integration gets the figure again, unless orders for the SKU are still on their way to
+        the source (the shop has rightly sold them already).
+        """
+        assert isinstance(obj, Stock)
+        product = await Record.filter(
+            account=account.name, data_type=str(DataType.PRODUCTS), key=f"sku:{obj.sku}"
+        ).using_db(connection).first()
+        shown = (product.data or {}).get("stock_quantity") if product is not None else None
+        if product is None or shown is None or shown == obj.quantity or product.source == source:
+            return []
+        target = account.integration(product.source)
+        if target is None or not target.exports(DataType.STOCKS) or await unsent_quantity(account, source, obj.sku):
+            return []
+        last = await Link.filter(
+            account=account.name, integration=target.name, data_type=str(DataType.STOCKS), record_id=record.id
+        ).using_db(connection).first()
+        if last is not None and last.last_exported_at is not None and product.updated_at <= last.last_exported_at:
+            return []  # the shop has not told what it shows since the hub last set it
+        return [target.name]
 
 
 def stock_sources(account: Account) -> list[str]:

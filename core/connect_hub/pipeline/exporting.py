@@ -130,7 +130,9 @@ async def _prepare(account: Account, integration: Integration | None, delivery: 
     if record.version > delivery.version:
         return await _settle(delivery, DeliveryState.SKIPPED, reason=f"superseded by version {record.version}", action=ExportAction.SKIPPED)
     link = await target_link(account, integration.name, record.id)
-    if link is not None and link.last_export_hash == record.hash:
+    if link is not None and link.last_export_hash == record.hash and link.last_exported_at and link.last_exported_at >= record.updated_at:
+        # the target was given this content after this version was written (a version sent
+        # again because the target's copy drifted is newer than that, and goes out)
         return await _settle(
             delivery, DeliveryState.DONE, reason="already exported with this content", external_id=link.external_id,
             action=ExportAction.UNCHANGED,

@@ -16,6 +16,10 @@ may lead to one record (a customer by id and, on guest orders, by e-mail).
 recorded at export from what the target keeps) changes nothing and goes nowhere, whatever the
 target's clock says.
 
+**Drift.** Content that arrives unchanged may still show that another integration's copy
+drifted (a shop that put stock back by itself): the data type's policy names it, and it gets
+the current content again as a new version (``DataTypePolicy.drifted``).
+
 **No going back.** A version older than the record's (by the source's modified time, compared
 in whole seconds because many systems keep no more) is ignored.
 
@@ -234,10 +238,14 @@ async def _merge_once(
         elif is_older(obj, record):
             older = True
             log.info("ignored an older %s from %s (no going back)", policy.describe(obj), source)
-        else:
+        resend: list[str] | None = None  # integrations whose copy drifted from unchanged content
+        if not written and not older:
             stored = load(data_type, record.data)
             obj = policy.merge(with_uncarried(account, source, obj, stored), stored)
-            if obj.content_hash() != record.hash or record.key != key:
+            same = obj.content_hash() == record.hash and record.key == key
+            if same:
+                resend = await policy.drifted(account, source, record, obj, conn) or None
+            if not same or resend:
                 await policy.before_write(account, obj, conn)
                 record.version += 1
                 record.key = key
@@ -268,7 +276,9 @@ async def _merge_once(
             )
         if not written:
             return []
-        return await plan_deliveries(account, record, obj, source, event_id, conn, pending)
+        if resend:
+            log.info("%s sent again to %s, whose copy differs", policy.describe(obj), ", ".join(resend))
+        return await plan_deliveries(account, record, obj, source, event_id, conn, pending, only=resend)
 
 
 async def _writing(account: Account, integration: str, data_type: DataType, record_id: int, conn: object) -> bool:

@@ -19,16 +19,20 @@ from connect_hub.store.models import Delivery, DeliveryState, Record
 
 async def plan_deliveries(
     account: Account, record: Record, obj: Canonical, source: str, event_id: int | None, connection: Any,
-    pending: Pending | None = None,
+    pending: Pending | None = None, *, only: list[str] | None = None,
 ) -> list[int]:
     """Create one Delivery per target for ``record``'s current version; return the pending ids.
+
+    ``only`` names the targets instead of the data type's policy (a version sent again to the
+    integrations whose copy drifted).
 
     A target blocked by an export rule gets a Delivery in state ``skipped`` naming the rule, so the
     decision stays visible; each export decision is recorded with its delivery, and its effects
     are queued on ``pending`` to run after the commit.
     """
     ids: list[int] = []
-    for target in await policy_for(record.data_type).targets(account, obj, source, connection):
+    chosen = only if only is not None else await policy_for(record.data_type).targets(account, obj, source, connection)
+    for target in chosen:
         decision: Decision = account.rules.apply(
             obj, RuleContext(account=account.name, stage="export", integration=target, data_type=obj.data_type)
         )
