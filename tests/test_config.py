@@ -45,6 +45,11 @@ def test_a_missing_environment_variable_names_the_place() -> None:
     assert errors_of(GOOD, environ) == "acme.yaml: integrations.shop.settings.api_key: environment variable TEST_SHOP_KEY is not set"
 
 
+def test_an_empty_admin_token_is_refused_rather_than_opening_the_api() -> None:
+    with pytest.raises(ConfigError, match="admin_token: is empty"):
+        parse_config("account: acme\nadmin_token: ${EMPTY_TOKEN}\n", file="acme.yaml", environ={"EMPTY_TOKEN": ""})
+
+
 def test_a_secret_written_in_clear_is_refused() -> None:
     text = GOOD.replace("api_key: ${TEST_WAREHOUSE_KEY}", "api_key: plain-text-key")
     assert "integrations.warehouse.settings.api_key: a secret must come from an environment variable" in errors_of(text)

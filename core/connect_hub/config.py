@@ -184,8 +184,11 @@ def parse_config(text: str, *, file: str = "<memory>", environ: dict[str, str] |
     if config.smtp is not None and config.smtp.password is not None and "smtp.password" not in env_paths:
         raise config.error("smtp.password", "a secret must come from an environment variable: write ${VAR}")
     for key in SECRET_TOP_LEVEL:
-        if getattr(config, key) is not None and key not in env_paths:
+        value = getattr(config, key)
+        if value is not None and key not in env_paths:
             raise config.error(key, "a secret must come from an environment variable: write ${VAR}")
+        if value is not None and not value.get_secret_value().strip():
+            raise config.error(key, "is empty (its environment variable is set to nothing): set it, or leave the key out")
     return config
 
 

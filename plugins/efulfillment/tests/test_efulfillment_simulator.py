@@ -182,18 +182,20 @@ def test_stock_seeding_and_pagination(http: httpx.Client):
     assert first.headers["X-Total-Count"] == "3"
 
 
-def test_request_log_and_reset(simulator: RunningSimulator, http: httpx.Client):
-    http.post("/api/v1/orders", json=ORDER)
-    http.get("/api/v1/orders", params={"page": 1})
+def test_request_log_and_reset():
+    # a simulator of its own: a request an earlier test left sleeping in a fault would log here
+    with running_simulator(api_key=KEY) as simulator, httpx.Client(base_url=simulator.url, headers={"X-Api-Key": KEY}, timeout=5) as http:
+        http.post("/api/v1/orders", json=ORDER)
+        http.get("/api/v1/orders", params={"page": 1})
 
-    logged = http.get("/_sim/requests").json()
-    assert [(r["method"], r["path"], r["query"], r["status"]) for r in logged] == [
-        ("POST", "/api/v1/orders", "", 201),
-        ("GET", "/api/v1/orders", "page=1", 200),
-    ]
+        logged = http.get("/_sim/requests").json()
+        assert [(r["method"], r["path"], r["query"], r["status"]) for r in logged] == [
+            ("POST", "/api/v1/orders", "", 201),
+            ("GET", "/api/v1/orders", "page=1", 200),
+        ]
 
-    assert http.post("/_sim/reset").status_code == 204
-    assert simulator.state.list_orders() == [] and simulator.state.logged_requests() == []
+        assert http.post("/_sim/reset").status_code == 204
+        assert simulator.state.list_orders() == [] and simulator.state.logged_requests() == []
 
 
 def test_running_simulator_stops_even_with_a_request_sleeping_in_a_fault():
