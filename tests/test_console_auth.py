@@ -108,9 +108,30 @@ def test_no_page_shows_the_admin_token_or_loads_anything_from_elsewhere(make_hub
     assert ADMIN_TOKEN not in caplog.text
 
 
-def test_the_console_is_off_with_an_empty_admin_token(make_hub, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_empty_admin_token_is_refused_so_nothing_opens_with_an_empty_password(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    from connect_hub.config import parse_config
+    from connect_hub.errors import ConfigError
+    from support import account_yaml
+
     monkeypatch.setenv("TEST_ADMIN_TOKEN", "")
-    hub = make_hub()
+    text = account_yaml(account="acme", store=f"sqlite://{tmp_path}/hub.db", warehouse_url="http://127.0.0.1:9")
+    with pytest.raises(ConfigError, match="admin_token: is empty"):
+        parse_config(text, file=str(tmp_path / "account.yaml"))
+
+
+def test_the_console_is_off_without_an_admin_token(tmp_path) -> None:
+    from connect_hub.config import parse_config
+    from connect_hub.embedded import running_hub
+    from connect_hub.runtime import Runtime
+    from support import account_yaml
+
+    text = account_yaml(account="acme", store=f"sqlite://{tmp_path}/hub.db", warehouse_url="http://127.0.0.1:9")
+    text = text.replace("admin_token: ${TEST_ADMIN_TOKEN}\n", "").replace("service: {host: 127.0.0.1, port: 0}", "service: {host: 127.0.0.1, port: 0}\nmaintenance: {at_start: false}")
+    with running_hub(Runtime(parse_config(text, file=str(tmp_path / "account.yaml")), migrate=True), port=0) as hub:
+        _console_is_off(hub)
+
+
+def _console_is_off(hub) -> None:
     assert httpx.get(f"{hub.url}/console/").status_code == 403
     client = httpx.Client(base_url=hub.url)
     assert client.get("/console/login").status_code == 403
