@@ -17,7 +17,7 @@ import hmac
 from typing import Any
 
 import uvicorn
-from connect_hub.local_server import bind
+from connect_hub.simulator.server import bind
 
 UVICORN_SETTINGS: dict[str, Any] = {"log_level": "warning", "access_log": False, "lifespan": "off"}
 """The settings connect_hub.embedded.HubProcess gives uvicorn."""

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import uvicorn
-from connect_hub.local_server import bind
+from connect_hub.simulator.server import bind
 from connect_hub_woocommerce.sandbox.app import create_app
 from connect_hub_woocommerce.sandbox.keys import ApiKey
 from connect_hub_woocommerce.sandbox.products import Products

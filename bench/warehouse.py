@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 import uvicorn
-from connect_hub.local_server import bind
+from connect_hub.simulator.server import bind
 from connect_hub_efulfillment.simulator.app import create_app
 from connect_hub_efulfillment.simulator.state import WarehouseState
 

@@ -154,7 +154,7 @@ class TinyCrm:
 
     @contextmanager
     def serve(self, integration) -> Iterator[Simulator]:
-        from connect_hub.local_server import bind, serving
+        from connect_hub.simulator.server import bind, serving
 
         app = Starlette(routes=[Route("/", lambda request: JSONResponse({"crm": integration.name}))])
         sock, url = bind("127.0.0.1", local_port(integration, "url"), "tiny CRM")

@@ -17,8 +17,8 @@ import httpx
 import pytest
 from connect_hub.canonical import Shipment, Stock
 from connect_hub.contracts import Integration, RawEvent, Verdict, WebhookRequest
-from connect_hub.local_server import bind
-from connect_hub.local_server import serving as serving_on
+from connect_hub.simulator.server import bind
+from connect_hub.simulator.server import serving as serving_on
 from connect_hub_efulfillment import hooks
 from connect_hub_efulfillment.manifest import MANIFEST
 from connect_hub_efulfillment.simulator import (

@@ -44,7 +44,7 @@ def create_app(api_key: str, state: WarehouseState | None = None) -> Starlette:
         async def answer(request: Request, fault: Fault | None) -> Response:
             if fault and fault.delay:
                 await asyncio.sleep(fault.delay)
-            if fault and fault.status:
+            if fault and fault.answers:
                 return _fault_response(fault)
             if not hmac.compare_digest(request.headers.get("x-api-key", "").encode(), key):
                 return _error(401, "unauthorized", "missing or wrong X-Api-Key header")
@@ -252,6 +252,8 @@ def _positive_int(request: Request, name: str, default: int) -> int:
 
 def _fault_response(fault: Fault) -> Response:
     headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+    if fault.body is not None:
+        return Response(fault.body, fault.status or 200, headers=headers, media_type="text/html")
     return _error(
         fault.status or 500, "simulated_fault", "fault injected by the simulator", headers
     )

@@ -20,7 +20,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from connect_hub.local_server import FaultQueue
+from connect_hub.simulator.faults import Fault as SimulatedFault
+from connect_hub.simulator.faults import FaultQueue
 
 from connect_hub_efulfillment.simulator.background import BackgroundLoop
 from connect_hub_efulfillment.simulator.webhooks import (
@@ -49,22 +50,20 @@ class SimulatorError(Exception):
 
 
 @dataclass
-class Fault:
-    """A misbehaviour for the next ``count`` requests whose path starts with ``path_prefix``.
+class Fault(SimulatedFault):
+    """A misbehaviour for the next ``count`` requests whose path starts with ``path_prefix``
+    (the simulator base's :class:`~connect_hub.simulator.faults.Fault`, checked as the control
+    API receives it).
 
     ``status`` answers that status (with ``Retry-After`` when ``retry_after`` is set) instead of
-    handling the request; ``delay`` waits before answering; ``delay_after_create`` handles the
-    request first (an order is stored) and then waits, as a caller that times out mid-request
-    would see it. ``count`` -1 repeats until the faults are cleared.
+    handling the request, or ``body`` answers that raw text (garbage; with ``status``, else 200);
+    ``delay`` waits before answering; ``delay_after_create`` handles the request first (an order
+    is stored) and then waits, as a caller that times out mid-request would see it. ``count`` -1
+    repeats until the faults are cleared.
     """
 
-    status: int | None = None
-    count: int = 1
-    retry_after: float | str | None = None
-    delay: float = 0.0
     delay_after_create: float = 0.0
     path_prefix: str = "/api/"
-    method: str | None = None
 
     def __post_init__(self) -> None:
         if self.status is not None and not (
@@ -81,10 +80,8 @@ class Fault:
                 raise SimulatorError(
                     422, "invalid_fault", f"{name} must be a number of seconds >= 0"
                 )
-
-    def matches(self, method: str, path: str) -> bool:
-        wanted = self.method.upper() if self.method else method
-        return path.startswith(self.path_prefix) and wanted == method
+        if self.body is not None and not isinstance(self.body, str):
+            raise SimulatorError(422, "invalid_fault", "body must be text")
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from connect_hub.simulator.faults import Fault as SimulatedFault
+
 from connect_hub_woocommerce.sandbox.errors import ShopError
 
 
 @dataclass
-class Fault:
-    """A misbehaviour for the next ``count`` REST requests whose path starts with ``path_prefix``.
+class Fault(SimulatedFault):
+    """A misbehaviour for the next ``count`` REST requests whose path starts with ``path_prefix``
+    (the simulator base's :class:`~connect_hub.simulator.faults.Fault`, checked as the control
+    API receives it).
 
     ``status`` answers that status (with ``Retry-After`` when ``retry_after`` is set) instead of
     handling the request, with a WooCommerce-style JSON error, or with ``body`` as raw text when
@@ -18,13 +22,7 @@ class Fault:
     ``count`` -1 repeats until the faults are cleared.
     """
 
-    status: int | None = None
-    count: int = 1
-    retry_after: float | str | None = None
-    delay: float = 0.0
-    body: str | None = None
     path_prefix: str = "/wp-json/"
-    method: str | None = None
 
     def __post_init__(self) -> None:
         if self.status is not None and not (
@@ -39,7 +37,3 @@ class Fault:
             raise ShopError(422, "invalid_fault", "delay must be a number of seconds >= 0")
         if self.body is not None and not isinstance(self.body, str):
             raise ShopError(422, "invalid_fault", "body must be text")
-
-    def matches(self, method: str, path: str) -> bool:
-        wanted = self.method.upper() if self.method else method
-        return path.startswith(self.path_prefix) and wanted == method

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import uvicorn
-from connect_hub.local_server import bind, serving
+from connect_hub.simulator.server import bind, serving
 
 from connect_hub_woocommerce.sandbox.app import create_app
 from connect_hub_woocommerce.sandbox.keys import ApiKey

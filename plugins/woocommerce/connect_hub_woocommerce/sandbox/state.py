@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from connect_hub.local_server import FaultQueue
+from connect_hub.simulator.faults import FaultQueue
 
 from connect_hub_woocommerce.sandbox.companion import SANDBOX_PAIRING_CODE, Companion
 from connect_hub_woocommerce.sandbox.context import ShopContext

@@ -1,4 +1,4 @@
-"""What the shipped simulators share: serving an ASGI app in a background thread, and faults.
+"""Serving a simulator's ASGI app on a local socket, in a background thread.
 
 The socket is bound first, so its URL is known before the app is built (a shop's links and
 webhook source carry it) and no other process can take the port in between.
@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Literal, Protocol, TypeVar
+from typing import Literal
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -74,39 +74,9 @@ def _wait_until_serving(server: uvicorn.Server, thread: threading.Thread, host: 
     raise RuntimeError(f"the {name} on port {port} did not start in {START_TIMEOUT}s")
 
 
-class QueuedFault(Protocol):
-    count: int
-    """How many more matching requests it applies to; -1 until the queue is cleared."""
-
-    def matches(self, method: str, path: str) -> bool: ...
-
-
-F = TypeVar("F", bound=QueuedFault)
-
-
-class FaultQueue(list[F]):
-    """Misbehaviours queued for a simulator's next requests, safe to use from any thread."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._lock = threading.Lock()
-
-    def add(self, fault: F) -> None:
-        with self._lock:
-            self.append(fault)
-
-    def clear(self) -> None:
-        with self._lock:
-            super().clear()
-
-    def take(self, method: str, path: str) -> F | None:
-        """The first queued fault matching the request, counted down (dropped at zero)."""
-        with self._lock:
-            for fault in self:
-                if fault.matches(method, path):
-                    if fault.count > 0:
-                        fault.count -= 1
-                        if fault.count == 0:
-                            self.remove(fault)
-                    return fault
-        return None
+@contextmanager
+def running_app(app: ASGIApp, *, port: int = 0, host: str = "127.0.0.1", name: str = "simulator") -> Iterator[str]:
+    """Serve ``app`` on ``host:port`` (0: a free port) until the block ends; yields its URL."""
+    sock, url = bind(host, port, name)
+    with serving(app, sock, name=name):
+        yield url
