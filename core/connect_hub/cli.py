@@ -1,4 +1,5 @@
-"""The ``connect-hub`` command line: serve, worker, migrate, check-config, status, replay, onboard."""
+"""The ``connect-hub`` command line: serve, worker, migrate, check-config, status, replay, onboard,
+new-connector; plugins add theirs through ``hub_register_commands``."""
 
 from __future__ import annotations
 
@@ -515,6 +516,26 @@ def onboard(integration: Annotated[str, typer.Argument(help="the integration to 
         console.print(f"{mark} {check.name}: {check.message}")
     if any(not c.ok for c in checks):
         raise typer.Exit(1)
+
+
+@app.command("new-connector")
+def new_connector(
+    name: Annotated[str, typer.Argument(help="the connector's name, e.g. my_crm (what connector: names in YAML)")],
+    path: Annotated[Path | None, typer.Option(help="where to write it (default: ./connect-hub-NAME)")] = None,
+) -> None:
+    """Write a connector package (manifest, client, mapping, webhooks, hooks, a fake, tests)
+    that installs and passes the hub's contract suite as it is."""
+    from connect_hub.scaffold import ScaffoldError, placeholders, write_connector
+
+    try:
+        target = path or Path(placeholders(name)["dist"])
+        written = write_connector(name, target)
+    except (ScaffoldError, OSError) as exc:
+        _fail(str(exc))
+    for file in written:
+        console.print(f"  {file}")
+    console.print(f"[green]wrote[/] {target}: cd {target} && pip install -e '.[test]' && pytest")
+    console.print("Then make client.py and mapping.py speak to the real system: docs/connector-reference.md")
 
 
 def register_plugin_commands() -> None:

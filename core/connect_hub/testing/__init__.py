@@ -4,13 +4,14 @@ A connector package runs the hub's standard tests against itself in three steps.
 ``tests/conftest.py``::
 
     import pytest
-    from connect_hub.testing import ConnectorUnderTest
 
     pytest_plugins = ["connect_hub.testing"]
 
     @pytest.fixture
     def connector_under_test(fake_crm):          # a fake (or real sandbox) of the remote side
+        from connect_hub.testing import ConnectorUnderTest
         from connect_hub_mycrm import hooks
+
         return ConnectorUnderTest(plugin=hooks, settings={"url": fake_crm.url, "token": "t0k3n"}, remote=fake_crm)
 
 and in a test module (``tests/test_mycrm_contract.py``)::
@@ -37,6 +38,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+
+pytest.register_assert_rewrite("connect_hub.testing.contract", "connect_hub.testing.harness")
 
 from connect_hub.testing.contract import ConnectorContract
 from connect_hub.testing.harness import ConnectorUnderTest, Harness, Remote

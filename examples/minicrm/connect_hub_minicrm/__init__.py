@@ -1,0 +1,1 @@
+"""MiniCRM for connect-hub: contacts both ways, orders as activities (the tutorial's example)."""
