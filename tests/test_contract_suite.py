@@ -34,10 +34,10 @@ MISTAKES = {
         "if response.status_code == 429:",
         {"test_transient_and_permanent_failures_are_told_apart"},
     ),
-    "import-changes-a-field": (
-        "mapping.py",
-        '**{name: str(data.get(name) or "") for name in FIELDS},',
-        '**{name: str(data.get(name) or "").title() for name in FIELDS},',
+    "webhooks-map-otherwise-than-the-export": (
+        "webhooks.py",
+        "    contact = contact_from_remote(data)\n",
+        "    contact = contact_from_remote(data)\n    contact = contact.model_copy(update={'company': contact.company or 'n/a'})\n",
         {"test_a_round_trip_is_recognised_as_the_hubs_own_write"},
     ),
     "poll-fetches-everything-first": (

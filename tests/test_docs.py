@@ -80,11 +80,13 @@ def test_every_error_setting_type_and_status_is_named() -> None:
         assert f"| `{kind}` |" in REFERENCE, f"the setting type {kind} is not in the reference's table"
     for status in canonical.OrderStatus:
         assert f"`{status}`" in section("Order")
+    for action in contracts.ExportAction:
+        assert f"`{action}`" in section("ExportResult")
 
 
 def test_the_reference_says_where_the_identity_and_echo_rules_are() -> None:
     assert "## Identity and echo" in REFERENCE
-    assert "(identity-and-echo.md)" in REFERENCE
+    assert "(identity.md)" in REFERENCE and (DOCS / "identity.md").is_file()
 
 
 def test_every_contract_check_is_in_the_reference() -> None:

@@ -59,6 +59,9 @@ class MiniCrm:
     async def update_contact(self, contact_id: str, body: Json) -> Json:
         return await self.call("PATCH", f"/contacts/{contact_id}", json=body)
 
+    async def activity(self, key: str) -> Json | None:
+        return await self.call("GET", f"/activities/{key}", missing_ok=True)
+
     async def put_activity(self, key: str, body: Json) -> Json:
         """Create or replace the activity ``key`` (MiniCRM keys activities by the caller's key)."""
         return await self.call("PUT", f"/activities/{key}", json=body)

@@ -100,6 +100,7 @@ class FakeMiniCrm:
             Route("/v1/contacts/lookup", keyed(self._lookup), methods=["GET"]),
             Route("/v1/contacts/{id}", keyed(self._get), methods=["GET"]),
             Route("/v1/contacts/{id}", keyed(self._patch), methods=["PATCH"]),
+            Route("/v1/activities/{key}", keyed(self._get_activity), methods=["GET"]),
             Route("/v1/activities/{key}", keyed(self._put_activity), methods=["PUT"]),
             Route("/v1/hooks", keyed(self._hooks), methods=["GET"]),
             Route("/v1/hooks", keyed(self._add_hook), methods=["POST"]),
@@ -147,6 +148,10 @@ class FakeMiniCrm:
         if not isinstance(body, dict):
             return _error(422, "a contact is a JSON object")
         return JSONResponse(self.save_contact(_contact_fields(body), request.path_params["id"]))
+
+    async def _get_activity(self, request: Request) -> Response:
+        found = self.activities.get(request.path_params["key"])
+        return JSONResponse(found) if found else _error(404, "no such activity")
 
     async def _put_activity(self, request: Request) -> Response:
         body = await _json(request)

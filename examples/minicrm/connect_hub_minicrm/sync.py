@@ -12,11 +12,17 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 
 from connect_hub.canonical import Contact, Order
-from connect_hub.contracts import ExportRequest, ExportResult, PolledItem, PollPage
+from connect_hub.contracts import ExportAction, ExportRequest, ExportResult, PolledItem, PollPage
 from connect_hub.errors import PermanentError
 
 from connect_hub_minicrm.client import Json, MiniCrm
-from connect_hub_minicrm.mapping import activity_key, activity_of, buyer_of, contact_to_minicrm
+from connect_hub_minicrm.mapping import (
+    activity_key,
+    activity_of,
+    buyer_of,
+    contact_from_minicrm,
+    contact_to_minicrm,
+)
 from connect_hub_minicrm.webhooks import envelope
 
 EPOCH = "1970-01-01T00:00:00Z"
@@ -38,22 +44,39 @@ async def poll_contacts(crm: MiniCrm, cursor: str | None, page_size: int, first_
         )
 
 
-async def write_contact(crm: MiniCrm, contact: Contact, known_id: str | None) -> Json:
-    """Update the contact MiniCRM has (by id, else by e-mail) or create it."""
+async def write_contact(crm: MiniCrm, contact: Contact, known_id: str | None) -> tuple[Json, ExportAction]:
+    """Update the contact MiniCRM has (by id, else by e-mail) or create it; write nothing when
+    MiniCRM already holds this content."""
     existing = await crm.contact(known_id) if known_id else None
     if existing is None:
         existing = await crm.contact_by_email(contact.email)
     body = contact_to_minicrm(contact)
-    return await crm.update_contact(existing["id"], body) if existing else await crm.create_contact(body)
+    if existing is None:
+        return await crm.create_contact(body), ExportAction.CREATED
+    if contact_to_minicrm(contact_from_minicrm(existing)) == body:
+        return existing, ExportAction.UNCHANGED
+    return await crm.update_contact(existing["id"], body), ExportAction.UPDATED
+
+
+async def write_activity(crm: MiniCrm, order: Order) -> tuple[Json, ExportAction]:
+    """The order's activity on its buyer's contact (found by e-mail, or created)."""
+    buyer = buyer_of(order)
+    contact = await crm.contact_by_email(buyer.email) or await crm.create_contact(contact_to_minicrm(buyer))
+    wanted, key = activity_of(order, contact["id"]), activity_key(order)
+    existing = await crm.activity(key)
+    if existing is not None and {k: existing.get(k) for k in wanted} == wanted:
+        return existing, ExportAction.UNCHANGED
+    written = await crm.put_activity(key, wanted)
+    return written, ExportAction.UPDATED if existing is not None else ExportAction.CREATED
 
 
 async def export(crm: MiniCrm, request: ExportRequest) -> ExportResult:
+    """A contact (``stored``: MiniCRM's answer, mapped as an import maps it, so its webhook back
+    is the hub's own write) or an order as an activity (never sent back: nothing to store)."""
     if isinstance(request.obj, Contact):
-        written = await write_contact(crm, request.obj, request.external_id)
-        return ExportResult(external_id=written["id"])
+        written, action = await write_contact(crm, request.obj, request.external_id)
+        return ExportResult(external_id=written["id"], action=action, stored=contact_from_minicrm(written))
     if isinstance(request.obj, Order):
-        order = request.obj
-        buyer = await crm.contact_by_email(buyer_of(order).email) or await crm.create_contact(contact_to_minicrm(buyer_of(order)))
-        activity = await crm.put_activity(activity_key(order), activity_of(order, buyer["id"]))
-        return ExportResult(external_id=activity["key"])
+        activity, action = await write_activity(crm, request.obj)
+        return ExportResult(external_id=activity["key"], action=action)
     raise PermanentError(f"{crm.name}: MiniCRM takes contacts and orders, not {request.data_type}")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
 from connect_hub.canonical import Address, Order, OrderLine, OrderStatus
 from connect_hub.manifest import DataType
-from connect_hub.testing.samples import RUN
 from connect_hub_minicrm.simulator import FakeMiniCrm, running
 
 if TYPE_CHECKING:
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 pytest_plugins = ["connect_hub.testing"]
 
 API_KEY = "mk_test_2718"
+RUN = uuid.uuid4().hex[:6]
 
 
 @pytest.fixture(scope="session")

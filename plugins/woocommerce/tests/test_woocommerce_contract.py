@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict
-from typing import Any
 
 import pytest
 from connect_hub.canonical import Shipment, Stock
@@ -90,10 +89,4 @@ def connector_under_test(sandbox: RunningSandbox) -> ConnectorUnderTest:
 
 
 class TestWooCommerceContract(ConnectorContract):
-    @pytest.mark.xfail(
-        strict=True,
-        reason="issue 9: a contact comes back with empty billing and shipping addresses until "
-        "the export returns ExportResult.stored (the contact as the shop keeps it)",
-    )
-    def test_a_round_trip_is_recognised_as_the_hubs_own_write(self, onboarded: Any) -> None:
-        super().test_a_round_trip_is_recognised_as_the_hubs_own_write(onboarded)
+    pass
