@@ -34,10 +34,10 @@ from connect_hub.contracts import (
     WebhookVerdict,
 )
 from connect_hub.embedded import running_hub
-from connect_hub.local_server import bind, serving
 from connect_hub.manifest import DataType, Direction, Flow, Manifest, Setting
 from connect_hub.plugins import Plugins
 from connect_hub.runtime import Runtime
+from connect_hub.simulator.server import bind, serving
 from connect_hub.store.models import Delivery, Record
 from starlette.applications import Starlette
 from starlette.requests import Request
