@@ -7,7 +7,7 @@ deliveries were signed with ``verify-secret-123`` except 0035-0037 (see the webh
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from connect_hub.contracts import Integration, RawEvent
 from connect_hub_woocommerce.manifest import MANIFEST
+from connect_hub_woocommerce.sandbox import ApiKey, RunningSandbox, running_sandbox
+from connect_hub_woocommerce.sandbox.client import SandboxClient
 
 SAMPLES = Path(__file__).parent / "samples"
 RECEIVED = SAMPLES / "received"
@@ -96,3 +98,22 @@ def make_event() -> Callable[..., RawEvent]:
         )
 
     return make
+
+
+SANDBOX_KEY = ApiKey("ck_test", "cs_test")
+
+
+@pytest.fixture(scope="module")
+def running_shop() -> Iterator[RunningSandbox]:
+    """A sandbox shop for the module, its webhook queue run only when asked."""
+    with running_sandbox(keys=[SANDBOX_KEY], queue_interval=None) as running:
+        yield running
+
+
+@pytest.fixture
+def client(running_shop: RunningSandbox) -> Iterator[SandboxClient]:
+    """A client of the module's sandbox shop, reset and seeded for each test."""
+    shop = SandboxClient(running_shop.url, SANDBOX_KEY.consumer_key, SANDBOX_KEY.consumer_secret)
+    shop.reset()
+    yield shop
+    shop.close()

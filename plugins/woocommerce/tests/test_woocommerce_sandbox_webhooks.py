@@ -102,6 +102,7 @@ class Shop:
 
     def order(self, **body: Any) -> dict[str, Any]:
         body = {"lines": [{"sku": "MUG-1", "quantity": 1}], "email": "jane@example.test", **body}
+        body = {key: value for key, value in body.items() if value is not None}
         response = self.client.post(f"{self.sandbox.url}/_sandbox/orders", json=body)
         assert response.status_code == 201
         return response.json()
@@ -251,3 +252,115 @@ def test_the_queue_runs_by_itself(receiver: Receiver):
             time.sleep(0.02)
         [(headers, _)] = receiver.deliveries()
         assert headers["x-wc-webhook-topic"] == "order.created"
+
+
+# --- customers and order edits -------------------------------------------------------------------
+
+
+def test_customer_webhooks_are_built_at_send_time_like_the_real_shops(
+    shop: Shop, receiver: Receiver, load_payload
+):
+    shop.hook("customer.created", receiver.url)
+    shop.hook("customer.updated", receiver.url)
+    created = shop.call("POST", "/customers", {"email": "eve@example.test", "first_name": "Eve"})
+    customer_id = created.json()["id"]
+    shop.call("PUT", f"/customers/{customer_id}", {"email": "eve.new@example.test"})  # before it runs
+    shop.run_queue()
+    topics = [h["x-wc-webhook-topic"] for h, _ in receiver.deliveries()]
+    assert topics == ["customer.created", "customer.updated"]
+    bodies = [body for _, body in receiver.deliveries()]
+    assert {b["email"] for b in bodies} == {"eve.new@example.test"}
+    assert set(bodies[0]) == set(load_payload("customer_created"))
+    assert set(bodies[0]["billing"]) == set(load_payload("customer_created")["billing"])
+
+
+def test_a_logged_in_order_updates_the_customer_and_an_edit_sends_order_updated(
+    shop: Shop, receiver: Receiver, load_payload
+):
+    shop.hook("customer.updated", receiver.url)
+    shop.hook("order.updated", receiver.url)
+    customer = shop.call("POST", "/customers", {"email": "fay@example.test"}).json()
+    shop.run_queue()
+    receiver.requests.clear()
+    order = shop.order(email=None, customer_id=customer["id"])
+    shop.run_queue()
+    assert sorted(h["x-wc-webhook-topic"] for h, _ in receiver.deliveries()) == [
+        "customer.updated", "order.updated"
+    ]
+    [(_, paid)] = receiver.deliveries("customer.updated")
+    assert paid["is_paying_customer"] is True
+    receiver.requests.clear()
+    line_id = order["line_items"][0]["id"]
+    shop.call("PUT", f"/orders/{order['id']}", {"line_items": [{"id": line_id, "quantity": 3}]})
+    shop.run_queue()
+    [(_, edited)] = receiver.deliveries("order.updated")
+    assert edited["line_items"][0]["quantity"] == 3 and edited["customer_id"] == customer["id"]
+    assert set(edited) == set(load_payload("order_updated"))
+    assert set(paid) == set(load_payload("customer_updated"))
+
+
+# --- mishaps on purpose ---------------------------------------------------------------------------
+
+
+def control(shop: Shop, path: str, body: object = None) -> Any:
+    response = shop.client.post(f"{shop.sandbox.url}/_sandbox{path}", json=body)
+    assert response.status_code < 300, response.text
+    return response.json()
+
+
+def test_a_duplicated_delivery_arrives_twice_with_new_delivery_ids(shop: Shop, receiver: Receiver):
+    shop.hook("product.updated", receiver.url)
+    mug = shop.product_id("MUG-1")
+    control(shop, "/deliveries/duplicate", {"topic": "product.updated", "resource_id": mug})
+    shop.call("PUT", f"/products/{mug}", {"stock_quantity": 5})
+    shop.run_queue()
+    deliveries = [(h, body) for h, body in receiver.requests if "x-wc-webhook-topic" in h]
+    assert len(deliveries) == 2
+    assert deliveries[0][1] == deliveries[1][1]
+    assert deliveries[0][0]["x-wc-webhook-signature"] == deliveries[1][0]["x-wc-webhook-signature"]
+    assert deliveries[0][0]["x-wc-webhook-delivery-id"] != deliveries[1][0]["x-wc-webhook-delivery-id"]
+    shop.call("PUT", f"/products/{mug}", {"stock_quantity": 6})
+    shop.run_queue()
+    assert len(receiver.deliveries()) == 3  # the mishap was for one delivery
+
+
+def test_a_held_delivery_arrives_after_a_newer_one_with_its_old_body(shop: Shop, receiver: Receiver):
+    shop.hook("product.updated", receiver.url)
+    mug = shop.product_id("MUG-1")
+    control(shop, "/deliveries/hold", {"topic": "product.updated"})
+    shop.call("PUT", f"/products/{mug}", {"stock_quantity": 5})
+    shop.run_queue()
+    assert receiver.deliveries() == []
+    shop.call("PUT", f"/products/{mug}", {"stock_quantity": 6})
+    shop.run_queue()
+    sent = control(shop, "/deliveries/release")["sent"]
+    assert [s["resource_id"] for s in sent] == [mug]
+    assert [body["stock_quantity"] for _, body in receiver.deliveries()] == [6, 5]
+    for headers, body in receiver.requests[2:]:  # after the ping
+        assert verify(SECRET, headers, body).verdict is Verdict.ACCEPT
+    assert control(shop, "/deliveries/release")["sent"] == []
+
+
+def test_a_dropped_delivery_never_arrives_and_counts_no_failure(shop: Shop, receiver: Receiver):
+    webhook = shop.hook("product.updated", receiver.url)
+    mug = shop.product_id("MUG-1")
+    control(shop, "/deliveries/drop", {"count": 2})
+    shop.call("PUT", f"/products/{mug}", {"stock_quantity": 5})
+    shop.run_queue()
+    shop.call("PUT", f"/products/{mug}", {"stock_quantity": 4})
+    shop.run_queue()
+    shop.call("PUT", f"/products/{mug}", {"stock_quantity": 3})
+    shop.run_queue()
+    assert [body["stock_quantity"] for _, body in receiver.deliveries()] == [3]
+    log = shop.client.get(f"{shop.sandbox.url}/_sandbox/deliveries").json()
+    assert [e["kind"] for e in log if e["kind"] != "ping"] == ["dropped", "dropped", "delivery"]
+    assert shop.webhook_state(webhook["id"])["failure_count"] == 0
+
+
+def test_a_mishap_must_name_a_kind_and_a_count(shop: Shop):
+    unknown = shop.client.post(f"{shop.sandbox.url}/_sandbox/deliveries/lose", json={})
+    assert unknown.status_code == 404
+    bad = shop.client.post(f"{shop.sandbox.url}/_sandbox/deliveries/hold", json={"count": 0})
+    assert bad.status_code == 422
+    extra = shop.client.post(f"{shop.sandbox.url}/_sandbox/deliveries/hold", json={"when": 1})
+    assert extra.status_code == 422

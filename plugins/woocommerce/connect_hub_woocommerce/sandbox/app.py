@@ -17,7 +17,13 @@ Control routes need no key:
   ``POST /_sandbox/orders`` (the order placed from it: ``checkout.completed``), and
   ``POST /_sandbox/orders/{id}/shipments`` ``{"provider", "tracking_number", "tracking_url"}``
   (a shop manager's shipment in the panel: ``shipment.created``).
+- ``POST /_sandbox/customers`` ``{"email", "first_name", "last_name", "billing", "shipping"}``:
+  a shopper registers (``customer.created`` and ``customer.updated``); ``"customer_id"`` in
+  ``POST /_sandbox/orders`` places the order logged in as that customer.
 - ``POST /_sandbox/run-queue``: run the webhook queue now; answers the sends.
+- ``POST /_sandbox/deliveries/duplicate``, ``/hold``, ``/drop`` ``{"count", "topic",
+  "resource_id"}``: the next matching deliveries are sent twice, held back, or lost;
+  ``POST /_sandbox/deliveries/release`` sends the held ones now (answers the sends).
 - ``GET /_sandbox/deliveries``: every ping and delivery with the status it was answered.
 - ``GET /_sandbox/state``: products with stock, orders with status and notes, customers,
   webhooks with status and failure count.
@@ -48,6 +54,7 @@ from connect_hub_woocommerce.sandbox.errors import ShopError, invalid_param
 from connect_hub_woocommerce.sandbox.faults import Fault
 from connect_hub_woocommerce.sandbox.state import ShopState
 from connect_hub_woocommerce.sandbox.values import encode, php_intval
+from connect_hub_woocommerce.sandbox.webhooks import MISHAPS, Mishap
 
 Json = dict[str, Any]
 MAX_BATCH = 100
@@ -178,6 +185,9 @@ def create_app(
         (f"{v3}/orders/{{id:int}}", update_order, EDIT, "edit"),
         (f"{v3}/orders/{{id:int}}/notes", list_notes, ["GET"], "list"),
         (f"{v3}/orders/{{id:int}}/notes", add_note, ["POST"], "create"),
+        (f"{v3}/orders/{{id:int}}/refunds", list_refunds, ["GET"], "list"),
+        (f"{v3}/orders/{{id:int}}/refunds", create_refund, ["POST"], "create"),
+        (f"{v3}/orders/{{id:int}}/refunds/{{rid:int}}", get_refund, ["GET"], "view"),
         (f"{v3}/customers", list_customers, ["GET"], "list"),
         (f"{v3}/customers", create_customer, ["POST"], "create"),
         (f"{v3}/customers/{{id:int}}", get_customer, ["GET"], "view"),
@@ -229,10 +239,13 @@ def create_app(
         Route("/_sandbox/seed", control(sandbox_seed), methods=["POST"]),
         Route("/_sandbox/orders", control(sandbox_order), methods=["POST"]),
         Route("/_sandbox/stock", control(sandbox_stock), methods=["POST"]),
+        Route("/_sandbox/customers", control(sandbox_customer), methods=["POST"]),
         Route("/_sandbox/checkouts", control(sandbox_checkout), methods=["POST"]),
         Route("/_sandbox/orders/{id:int}/shipments", control(sandbox_shipment), methods=["POST"]),
         Route("/_sandbox/run-queue", control(sandbox_run_queue), methods=["POST"]),
         Route("/_sandbox/deliveries", control(sandbox_deliveries), methods=["GET"]),
+        Route("/_sandbox/deliveries/release", control(sandbox_release), methods=["POST"]),
+        Route("/_sandbox/deliveries/{kind}", control(sandbox_mishap), methods=["POST"]),
         Route("/_sandbox/state", control(sandbox_state), methods=["GET"]),
         Route("/_sandbox/faults", control(sandbox_add_fault), methods=["POST"]),
         Route("/_sandbox/faults", control(sandbox_clear_faults), methods=["DELETE"]),
@@ -580,6 +593,21 @@ async def add_note(request: Request, shop: Shop) -> Response:
     return _created(shop, note, f"orders/{order_id}/notes")
 
 
+async def list_refunds(request: Request, shop: Shop) -> Response:
+    return _page(request, shop, shop.state.refunds.list(request.path_params["id"]))
+
+
+async def create_refund(request: Request, shop: Shop) -> Response:
+    order_id = request.path_params["id"]
+    refund = shop.state.refunds.create(order_id, await _body(request))
+    return _created(shop, refund, f"orders/{order_id}/refunds")
+
+
+async def get_refund(request: Request, shop: Shop) -> Response:
+    params = request.path_params
+    return wc_json(shop.state, shop.state.refunds.get(params["id"], params["rid"]))
+
+
 async def list_trackings(request: Request, shop: Shop) -> Response:
     return wc_json(shop.state, shop.state.notes.list_trackings(request.path_params["id"]))
 
@@ -697,6 +725,10 @@ async def sandbox_order(request: Request, shop: Shop) -> Response:
     return wc_json(shop.state, shop.state.orders.place(body), 201)
 
 
+async def sandbox_customer(request: Request, shop: Shop) -> Response:
+    return wc_json(shop.state, shop.state.customers.create(await _body(request)), 201)
+
+
 async def sandbox_stock(request: Request, shop: Shop) -> Response:
     shop.state.products.set_stock_by_sku(await _body(request))
     return wc_json(shop.state, shop.state.products.summary())
@@ -704,6 +736,22 @@ async def sandbox_stock(request: Request, shop: Shop) -> Response:
 
 async def sandbox_run_queue(request: Request, shop: Shop) -> Response:
     return wc_json(shop.state, {"sent": await shop.deliverer.run_queue()})
+
+
+async def sandbox_mishap(request: Request, shop: Shop) -> Response:
+    kind = request.path_params["kind"]
+    if kind not in MISHAPS:
+        raise ShopError(404, "sandbox_unknown_mishap", f"a mishap is one of {', '.join(MISHAPS)}")
+    body = await _body(request)
+    known = {"count", "topic", "resource_id"}
+    if set(body) - known:
+        raise ShopError(422, "invalid_mishap", f"a mishap is an object with keys {sorted(known)}")
+    shop.state.webhooks.add_mishap(Mishap(kind, **body))
+    return wc_json(shop.state, {"queued": len(shop.state.webhooks.mishaps)}, 201)
+
+
+async def sandbox_release(request: Request, shop: Shop) -> Response:
+    return wc_json(shop.state, {"sent": await shop.deliverer.release()})
 
 
 async def sandbox_deliveries(request: Request, shop: Shop) -> Response:

@@ -26,7 +26,8 @@ class ShopContext:
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def now(self) -> datetime:
-        return self.clock()
+        """The shop's time to the whole second, as WordPress stores every date."""
+        return self.clock().replace(microsecond=0)
 
     def next_id(self, sequence: str) -> int:
         return self.ids.next(sequence)

@@ -106,6 +106,21 @@ class Customers:
             self.webhooks.emit("customer", "updated", customer_id)
             return self.json(customer)
 
+    def save_checkout(self, customer_id: int, billing: Json, shipping: Json) -> None:
+        """A logged-in checkout saves its addresses to the account (and the names from the
+        billing address when the account has none); queues ``customer.updated``."""
+        with self.ctx.lock:
+            customer = self._customer(customer_id)
+            before = copy.deepcopy({k: v for k, v in customer.items() if k != "meta_data"})
+            for name in ("first_name", "last_name"):
+                if not customer[name] and billing.get(name):
+                    customer[name] = str(billing[name])
+            customer["billing"].update(shapes.address(billing, email=True, fill=False))
+            customer["shipping"].update(shapes.address(shipping, email=False, fill=False))
+            if {k: v for k, v in customer.items() if k != "meta_data"} != before:
+                customer["date_modified"] = self.ctx.now()
+            self.webhooks.emit("customer", "updated", customer_id)
+
     def mark_paying(self, customer_id: int) -> None:
         """A paid order makes its customer a paying one (``customer.updated`` queued)."""
         with self.ctx.lock:

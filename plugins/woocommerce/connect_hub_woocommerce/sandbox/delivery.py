@@ -7,6 +7,10 @@
   as a failure whatever the answer.
 - The companion plugin's messages go to the address and secret given at pairing, signed and
   headed like a webhook plus ``X-Connect-Hub-Plugin: <version>``; dropped while unpaired.
+- A mishap asked for (:class:`.webhooks.Mishap`) befalls a delivery once it is built: a
+  duplicate is the same body sent again with a new delivery id (as a re-run job sends it), a
+  held one waits with the body of its time until :meth:`Deliverer.release`, a dropped one is
+  logged as ``dropped`` and never arrives (the shop counts no failure for it).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import httpx
 from connect_hub_woocommerce.sandbox.companion import PLUGIN_VERSION
 from connect_hub_woocommerce.sandbox.state import ShopState
 from connect_hub_woocommerce.sandbox.values import Json, encode
-from connect_hub_woocommerce.sandbox.webhooks import PLUGIN_WEBHOOK_ID, Action
+from connect_hub_woocommerce.sandbox.webhooks import PLUGIN_WEBHOOK_ID, Action, HeldSend
 from connect_hub_woocommerce.webhooks import sign
 
 
@@ -95,10 +99,55 @@ class Deliverer:
             "X-WC-Webhook-ID": str(record["id"]),
             "X-WC-Webhook-Delivery-ID": uuid.uuid4().hex,
         }
-        entry = await self._post(
-            record, action.topic, action.resource_id, body, headers, "delivery"
+        mishap = self.state.webhooks.take_mishap(action.topic, action.resource_id)
+        if mishap == "hold":
+            self.state.webhooks.hold(
+                HeldSend(record["id"], action.topic, action.resource_id,
+                         record["delivery_url"], body, headers)
+            )  # fmt: skip
+            entry = _entry("held", record, action.topic, action.resource_id, headers)
+            self.state.webhooks.log_ping(entry)
+            return entry
+        if mishap == "drop":
+            entry = _entry("dropped", record, action.topic, action.resource_id, headers)
+            self.state.webhooks.log_ping(entry)
+            return entry
+        entry = await self._send(
+            record["id"], record["delivery_url"], action.topic, action.resource_id, body, headers
         )
-        self.state.webhooks.delivery_done(record["id"], entry, success=entry["success"])
+        if mishap == "duplicate":
+            again = {**headers, "X-WC-Webhook-Delivery-ID": uuid.uuid4().hex}
+            await self._send(
+                record["id"], record["delivery_url"], action.topic, action.resource_id, body, again
+            )
+        return entry
+
+    async def release(self) -> list[Json]:
+        """Send every held delivery now, oldest first, with the body it had when held."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            sent = []
+            for held in self.state.webhooks.release_held():
+                entry = await self._send(
+                    held.webhook_id, held.delivery_url, held.topic, held.resource_id,
+                    held.body, held.headers,
+                )  # fmt: skip
+                sent.append(entry)
+            return sent
+
+    async def _send(
+        self,
+        webhook_id: int,
+        delivery_url: str,
+        topic: str,
+        resource_id: int,
+        body: bytes,
+        headers: dict[str, str],
+    ) -> Json:
+        record = {"id": webhook_id, "delivery_url": delivery_url}
+        entry = await self._post(record, topic, resource_id, body, headers, "delivery")
+        self.state.webhooks.delivery_done(webhook_id, entry, success=entry["success"])
         return entry
 
     async def _deliver_message(self, action: Action, body: bytes) -> Json | None:
@@ -141,16 +190,34 @@ class Deliverer:
             error = f"timed out after {self.timeout:g}s"
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"
-        return {
-            "kind": kind,
-            "webhook_id": record["id"],
-            "topic": topic,
-            "resource_id": resource_id,
-            "delivery_url": record["delivery_url"],
-            "delivery_id": headers.get("X-WC-Webhook-Delivery-ID"),
-            "status": status,
-            "success": status is not None and 200 <= status <= 302,
-            "error": error,
-            "duration": round(time.monotonic() - started, 4),
-            "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
-        }
+        return _entry(
+            kind, record, topic, resource_id, headers, status=status, error=error,
+            duration=round(time.monotonic() - started, 4),
+        )  # fmt: skip
+
+
+def _entry(
+    kind: str,
+    record: Json,
+    topic: str,
+    resource_id: int | None,
+    headers: dict[str, str],
+    *,
+    status: int | None = None,
+    error: str | None = None,
+    duration: float = 0.0,
+) -> Json:
+    """One line of the send log (``GET /_sandbox/deliveries``)."""
+    return {
+        "kind": kind,
+        "webhook_id": record["id"],
+        "topic": topic,
+        "resource_id": resource_id,
+        "delivery_url": record["delivery_url"],
+        "delivery_id": headers.get("X-WC-Webhook-Delivery-ID"),
+        "status": status,
+        "success": status is not None and 200 <= status <= 302,
+        "error": error,
+        "duration": duration,
+        "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+    }

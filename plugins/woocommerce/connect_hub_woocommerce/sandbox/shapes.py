@@ -189,7 +189,11 @@ def order(url: str, version: str, record: Json) -> Json:
         "meta_data": list(record["meta_data"]),
         "line_items": [_line(line) for line in record["line_items"]],
         "tax_lines": [], "shipping_lines": [_shipping_line(s) for s in record["shipping_lines"]],
-        "fee_lines": [], "coupon_lines": [], "refunds": [],
+        "fee_lines": [], "coupon_lines": [],
+        "refunds": [
+            {"id": r["id"], "reason": r["reason"] or "", "total": f"-{r['amount']}"}
+            for r in reversed(record["refunds"])
+        ],
         "payment_url": f"{url}/checkout/order-pay/{record['id']}/?pay_for_order=true"
         f"&key={record['order_key']}",
         "is_editable": status in ("pending", "on-hold", "auto-draft", "checkout-draft"),
@@ -203,6 +207,12 @@ def order(url: str, version: str, record: Json) -> Json:
     }  # fmt: skip
 
 
+def line_price(line: Json) -> int | float:
+    """A line's ``price`` as the REST API shows it: total / quantity, an int when whole."""
+    price = Decimal(line["total"]) / line["quantity"] if line["quantity"] else Decimal(0)
+    return int(price) if price == int(price) else float(price)
+
+
 def _line(line: Json) -> Json:
     return {
         "id": line["id"], "name": line["name"], "product_id": line["product_id"],
@@ -212,7 +222,7 @@ def _line(line: Json) -> Json:
         "meta_data": [
             {"display_key": m["key"], "display_value": m["value"], **m} for m in line["meta_data"]
         ],
-        "sku": line["sku"], "price": line["price"], "image": {"id": "", "src": ""},
+        "sku": line["sku"], "price": line_price(line), "image": {"id": "", "src": ""},
         "parent_name": line["parent_name"],
     }  # fmt: skip
 
@@ -222,6 +232,35 @@ def _shipping_line(line: Json) -> Json:
         "id": line["id"], "method_title": line["method_title"], "method_id": line["method_id"],
         "instance_id": "", "total": line["total"], "total_tax": "0.00", "taxes": [],
         "tax_status": "taxable", "meta_data": [],
+    }  # fmt: skip
+
+
+def refund(url: str, order_id: int, record: Json) -> Json:
+    """``GET /orders/{id}/refunds/{refund}``: the refunded lines carry negative quantities."""
+    base = f"{url}/wp-json/wc/v3/orders/{order_id}"
+    return {
+        "id": record["id"], "date_created": wc_date(record["date_created"]),
+        "date_created_gmt": wc_date(record["date_created"]), "amount": record["amount"],
+        "reason": record["reason"] or "", "refunded_by": 1,
+        "refunded_payment": record["refunded_payment"], "meta_data": [],
+        "line_items": [
+            {"id": line["id"], "name": line["name"], "product_id": line["product_id"],
+             "variation_id": line["variation_id"], "quantity": -line["quantity"],
+             "tax_class": "", "subtotal": f"-{line['total']}", "subtotal_tax": "0.00",
+             "total": f"-{line['total']}", "total_tax": "0.00", "taxes": [],
+             "meta_data": [{"id": line["meta_id"], "key": "_refunded_item_id",
+                            "value": str(line["refunded_item_id"]),
+                            "display_key": "_refunded_item_id",
+                            "display_value": str(line["refunded_item_id"])}],
+             "sku": line["sku"], "price": line_price(line)}
+            for line in record["line_items"]
+        ],
+        "shipping_lines": [], "tax_lines": [], "fee_lines": [],
+        "_links": {
+            "self": [{"href": f"{base}/refunds/{record['id']}", "targetHints": {"allow": ["GET", "DELETE"]}}],
+            "collection": [{"href": f"{base}/refunds"}],
+            "up": [{"href": base}],
+        },
     }  # fmt: skip
 
 

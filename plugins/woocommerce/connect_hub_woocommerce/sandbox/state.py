@@ -8,8 +8,9 @@ those above it)::
     context                                address, clock, lock, id sequences
     webhooks                               subscriptions, the job queue, the send log
     products, customers                    the catalogue; customer accounts
-    orders                                 orders, statuses and their side effects, checkout
-    notes, companion                       order notes and trackings; the companion plugin
+    order_items                            line items and the stock they take
+    orders                                 orders, edits, statuses and their side effects
+    notes, refunds, companion              order notes and trackings; refunds; the plugin
     seed                                   the demo catalogue
     state                                  this facade (reset, seed, state snapshot)
     delivery, auth                         sending webhooks; REST authentication
@@ -33,6 +34,7 @@ from connect_hub_woocommerce.sandbox.keys import ApiKey, Keys
 from connect_hub_woocommerce.sandbox.notes import Notes
 from connect_hub_woocommerce.sandbox.orders import Orders
 from connect_hub_woocommerce.sandbox.products import Products
+from connect_hub_woocommerce.sandbox.refunds import Refunds
 from connect_hub_woocommerce.sandbox.seed import seed
 from connect_hub_woocommerce.sandbox.values import Json
 from connect_hub_woocommerce.sandbox.webhooks import Webhooks
@@ -63,6 +65,7 @@ class ShopState:
             self.ctx, self.webhooks, self.products, self.customers, custom_statuses
         )
         self.notes = Notes(self.ctx, self.orders)
+        self.refunds = Refunds(self.ctx, self.orders)
         self.companion = Companion(
             self.ctx, self.webhooks, self.products, self.orders,
             installed=companion_plugin, pairing_code=pairing_code,

@@ -8,6 +8,8 @@
   success resets it.
 - The companion plugin's messages (``checkout.*``, ``shipment.created``) go through the same
   queue with the body fixed when queued; never merged.
+- Mishaps, on purpose: the next deliveries matching a topic (and object) can be sent twice,
+  held back until released (so they arrive after later ones), or lost.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ PLUGIN_WEBHOOK_ID = 0
 DISABLE_AFTER = 5
 """A failure when the count is already above this disables the webhook (7 in a row)."""
 WEBHOOK_STATUSES = ("active", "paused", "disabled")
+MISHAPS = ("duplicate", "hold", "drop")
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,45 @@ class PendingQueue:
         return len(self._actions)
 
 
+@dataclass
+class Mishap:
+    """What befalls the next ``count`` deliveries of ``topic`` (any when None) for object
+    ``resource_id`` (any when None): sent twice (``duplicate``), held back until released
+    (``hold``), or lost on the way (``drop``)."""
+
+    kind: str
+    count: int = 1
+    topic: str | None = None
+    resource_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in MISHAPS:
+            raise ShopError(422, "invalid_mishap", f"a mishap is one of {', '.join(MISHAPS)}")
+        if not isinstance(self.count, int) or isinstance(self.count, bool) or self.count < 1:
+            raise ShopError(422, "invalid_mishap", "count must be a positive integer")
+        if self.topic is not None and not isinstance(self.topic, str):
+            raise ShopError(422, "invalid_mishap", "topic must be a webhook topic")
+        if self.resource_id is not None and not isinstance(self.resource_id, int):
+            raise ShopError(422, "invalid_mishap", "resource_id must be an object's id")
+
+    def matches(self, topic: str, resource_id: int) -> bool:
+        return (self.topic is None or self.topic == topic) and (
+            self.resource_id is None or self.resource_id == resource_id
+        )
+
+
+@dataclass(frozen=True)
+class HeldSend:
+    """A delivery built and signed when its turn came, held back until released."""
+
+    webhook_id: int
+    topic: str
+    resource_id: int
+    delivery_url: str
+    body: bytes
+    headers: dict[str, str]
+
+
 def record_result(webhook: Json, success: bool, now: datetime) -> None:
     """Count a delivery's outcome on the stored webhook (see the module docstring)."""
     if success:
@@ -100,6 +142,8 @@ class Webhooks:
         self.records: dict[int, Json] = {}
         self.pending = PendingQueue()
         self.deliveries: list[Json] = []
+        self.mishaps: list[Mishap] = []
+        self.held: list[HeldSend] = []
         self._muted = False
 
     def reset(self) -> None:
@@ -107,6 +151,8 @@ class Webhooks:
             self.records.clear()
             self.pending.clear()
             self.deliveries.clear()
+            self.mishaps.clear()
+            self.held.clear()
 
     # --- events ---------------------------------------------------------------------------
 
@@ -139,6 +185,33 @@ class Webhooks:
         """Every queued action, oldest first; the queue is empty afterwards."""
         with self.ctx.lock:
             return self.pending.take_all()
+
+    # --- mishaps ---------------------------------------------------------------------------
+
+    def add_mishap(self, mishap: Mishap) -> None:
+        with self.ctx.lock:
+            self.mishaps.append(mishap)
+
+    def take_mishap(self, topic: str, resource_id: int) -> str | None:
+        """The kind of the first mishap for this delivery, counted down; None: all is well."""
+        with self.ctx.lock:
+            for mishap in self.mishaps:
+                if mishap.matches(topic, resource_id):
+                    mishap.count -= 1
+                    if mishap.count == 0:
+                        self.mishaps.remove(mishap)
+                    return mishap.kind
+            return None
+
+    def hold(self, send: HeldSend) -> None:
+        with self.ctx.lock:
+            self.held.append(send)
+
+    def release_held(self) -> list[HeldSend]:
+        """Every held delivery, oldest first; none is held afterwards."""
+        with self.ctx.lock:
+            held, self.held = self.held, []
+            return held
 
     # --- the REST resource ----------------------------------------------------------------
 
