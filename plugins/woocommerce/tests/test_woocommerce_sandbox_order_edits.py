@@ -210,3 +210,18 @@ def test_dates_are_whole_seconds_so_two_edits_in_one_second_share_one(
         running_shop.state.clock = utcnow
     assert first["date_modified"] == second["date_modified"] == "2026-03-01T09:30:00"
     assert shop.ok("GET", "/orders", modified_after="2026-03-01T09:30:00") == []
+
+
+def test_stock_written_through_the_api_is_logged_and_the_shops_own_moves_are_not(
+    shop: SandboxClient,
+):
+    mug, shirt, small = (shop.product_id(s) for s in ("MUG-1", "TSHIRT", "TSHIRT-S"))
+    shop.ok("PUT", f"/products/{mug}", {"stock_quantity": 7})
+    shop.ok("PUT", f"/products/{shirt}/variations/{small}", {"stock_quantity": 4})
+    shop.ok("POST", "/products/batch", {"update": [{"id": mug, "stock_quantity": "x"}]})
+    shop.ok("PUT", f"/products/{mug}", {"name": "Mug"})
+    shop.place_order([("MUG-1", 1)], email="q@example.test")
+    shop.set_stock({"POSTER-1": 3})
+    assert [(w["sku"], w["stock_quantity"]) for w in shop.stock_writes()] == [
+        ("MUG-1", 7), ("TSHIRT-S", 4), ("MUG-1", 0)
+    ]

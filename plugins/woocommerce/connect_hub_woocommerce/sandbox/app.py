@@ -27,6 +27,8 @@ Control routes need no key:
 - ``GET /_sandbox/deliveries``: every ping and delivery with the status it was answered.
 - ``GET /_sandbox/state``: products with stock, orders with status and notes, customers,
   webhooks with status and failure count.
+- ``GET /_sandbox/stock-writes``: every ``stock_quantity`` a REST client wrote, in order (the
+  shop's own stock moves, orders and ``/_sandbox/stock``, are not in it).
 - ``POST /_sandbox/faults`` ``{"status", "count", "retry_after", "delay", "body",
   "path_prefix", "method"}`` and ``DELETE /_sandbox/faults``: misbehave on REST requests.
 """
@@ -247,6 +249,7 @@ def create_app(
         Route("/_sandbox/deliveries/release", control(sandbox_release), methods=["POST"]),
         Route("/_sandbox/deliveries/{kind}", control(sandbox_mishap), methods=["POST"]),
         Route("/_sandbox/state", control(sandbox_state), methods=["GET"]),
+        Route("/_sandbox/stock-writes", control(sandbox_stock_writes), methods=["GET"]),
         Route("/_sandbox/faults", control(sandbox_add_fault), methods=["POST"]),
         Route("/_sandbox/faults", control(sandbox_clear_faults), methods=["DELETE"]),
     ]  # fmt: skip
@@ -756,6 +759,11 @@ async def sandbox_release(request: Request, shop: Shop) -> Response:
 
 async def sandbox_deliveries(request: Request, shop: Shop) -> Response:
     return wc_json(shop.state, shop.state.webhooks.delivery_log())
+
+
+async def sandbox_stock_writes(request: Request, shop: Shop) -> Response:
+    with shop.state.ctx.lock:
+        return wc_json(shop.state, list(shop.state.products.stock_writes))
 
 
 async def sandbox_state(request: Request, shop: Shop) -> Response:

@@ -93,6 +93,10 @@ class SandboxClient:
         if seed:
             self._control("POST", "/seed", {})
 
+    def stock_writes(self) -> list[Json]:
+        """Every stock figure a REST client wrote: ``{"product_id", "sku", "stock_quantity"}``."""
+        return self._control("GET", "/stock-writes")
+
     def run_queue(self) -> list[Json]:
         return self._control("POST", "/run-queue")["sent"]
 
@@ -117,5 +121,7 @@ class SandboxClient:
     def _control(self, method: str, path: str, body: object = None) -> Any:
         response = self.http.request(method, f"{self.url}/_sandbox{path}", json=body)
         if response.status_code >= 400:
-            raise SandboxRefused(f"{method} /_sandbox{path}: {response.status_code} {response.text}")
+            raise SandboxRefused(
+                f"{method} /_sandbox{path}: {response.status_code} {response.text}"
+            )
         return response.json()

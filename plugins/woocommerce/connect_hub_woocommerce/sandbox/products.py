@@ -44,10 +44,13 @@ class Products:
         self.ctx = ctx
         self.webhooks = webhooks
         self.records: dict[int, Json] = {}
+        self.stock_writes: list[Json] = []
+        """Every ``stock_quantity`` a REST client wrote (single or batch), in order."""
 
     def reset(self) -> None:
         with self.ctx.lock:
             self.records.clear()
+            self.stock_writes.clear()
 
     # --- reading --------------------------------------------------------------------------
 
@@ -251,6 +254,11 @@ class Products:
         self._check(data, strict=strict, own_id=product["id"])
         before = {k: copy.deepcopy(v) for k, v in product.items() if k != "meta_data"}
         self._write(product, data, strict=strict)
+        if "stock_quantity" in data:
+            self.stock_writes.append({
+                "product_id": product["id"], "sku": product["sku"],
+                "stock_quantity": product["stock_quantity"], "at": wc_date(self.ctx.now()),
+            })  # fmt: skip
         after = {k: v for k, v in product.items() if k != "meta_data"}
         if after != before:
             product["date_modified"] = self.ctx.now()
