@@ -33,6 +33,20 @@ async def test_each_import_of_an_order_leaves_an_entry_with_what_became_of_it(st
     assert {(r.integration, r.external_id) for r in rows} == {("shop", "7")}
 
 
+async def test_two_versions_of_one_second_are_ordered_by_arrival_whichever_import_runs_first(store: str) -> None:
+    account = make_account()
+    first, second = await events(account.name, 2)  # one second, as a shop keeping whole seconds sends them
+    await importing.merge(account, "shop", Incoming(order(total="20.00"), "7"), second)
+    assert await importing.merge(account, "shop", Incoming(order(total="99.00"), "7"), first) == []
+    record = await Record.get(account=account.name, key="order:shop-7")
+    assert (record.data["total"], record.version) == ("20.00", 1)
+    assert [r.outcome for r in await entries(account.name, "order:shop-7")] == ["created", "older"]
+
+    later = await events(account.name, 1)
+    await importing.merge(account, "shop", Incoming(order(total="30.00"), "7"), later[0])  # arrived last: it wins
+    assert (await Record.get(account=account.name, key="order:shop-7")).data["total"] == "30.00"
+
+
 async def test_the_bare_product_an_order_line_creates_is_in_its_ledger(store: str) -> None:
     account = make_account()
     await importing.merge(account, "shop", Incoming(order(), "7"), None)

@@ -21,7 +21,9 @@ drifted (a shop that put stock back by itself): the data type's policy names it,
 the current content again as a new version (``DataTypePolicy.drifted``).
 
 **No going back.** A version older than the record's (by the source's modified time, compared
-in whole seconds because many systems keep no more) is ignored.
+in whole seconds because many systems keep no more) is ignored. Two versions from one source in
+the same second are ordered by arrival: the one whose event came in first never overwrites the
+other, whichever import runs first.
 
 **A write in flight.** While the hub is writing a record into an integration, what that
 integration sends about the record may be the write itself coming back before its echo hash is
@@ -54,7 +56,7 @@ from connect_hub.pipeline.failures import cause, store_may_recover
 from connect_hub.pipeline.routing import plan_deliveries
 from connect_hub.rules import Decision
 from connect_hub.secrets import redact
-from connect_hub.store.models import Delivery, DeliveryState, Event, EventState, Link, Record
+from connect_hub.store.models import Delivery, DeliveryState, Event, EventState, LedgerEntry, Link, Record
 
 log = logging.getLogger(__name__)
 MAX_IMPORT_ATTEMPTS = 5
@@ -235,7 +237,7 @@ async def _merge_once(
                 status=status_of(obj), using_db=conn,
             )
             written = created = True
-        elif is_older(obj, record):
+        elif is_older(obj, record) or await _overtaken(record, source, obj, event_id, conn):
             older = True
             log.info("ignored an older %s from %s (no going back)", policy.describe(obj), source)
         resend: list[str] | None = None  # integrations whose copy drifted from unchanged content
@@ -347,6 +349,23 @@ def is_older(obj: Canonical, record: Record) -> bool:
     if obj.modified_at is None or record.source_modified_at is None:
         return False
     return int(obj.modified_at.timestamp()) < int(record.source_modified_at.timestamp())
+
+
+async def _overtaken(record: Record, source: str, obj: Canonical, event_id: int | None, conn: object) -> bool:
+    """True when the record's version came from a later event of ``source`` in the same second.
+
+    Imports run concurrently, so two webhooks of one second can be merged in either order; the
+    event ids tell which came in last. Asked only when the seconds are equal (no extra statement
+    otherwise).
+    """
+    if event_id is None or record.source != source or obj.modified_at is None or record.source_modified_at is None:
+        return False
+    if int(obj.modified_at.timestamp()) != int(record.source_modified_at.timestamp()):
+        return False
+    writer = await LedgerEntry.filter(
+        account=record.account, record_id=record.id, version=record.version, integration=source, outcome__in=(ledger.CREATED, ledger.UPDATED),
+    ).using_db(conn).order_by("-id").values_list("event_id", flat=True)
+    return bool(writer) and writer[0] is not None and writer[0] > event_id
 
 
 def _log_defect(exc: BaseException, what: str) -> None:

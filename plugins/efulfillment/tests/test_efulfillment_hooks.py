@@ -157,6 +157,15 @@ async def test_a_retry_after_the_caller_timed_out_mid_create(warehouse: RunningS
     [order] = warehouse.state.orders_with_create_requests()
     assert (result.external_id, result.action) == (order["id"], ExportAction.UNCHANGED)
     assert order["create_requests"] == 1  # the retry found it: no second create
+    await _until_logged(warehouse, "POST")  # the timed-out create's answer, before the next test resets the log
+
+
+async def _until_logged(warehouse: RunningSimulator, method: str, timeout: float = 10.0) -> None:
+    """Wait until the simulator has logged a ``method`` request (a delayed answer logs late)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not any(r["method"] == method for r in warehouse.state.logged_requests()):
+        assert asyncio.get_running_loop().time() < deadline, f"no {method} logged within {timeout}s"
+        await asyncio.sleep(0.02)
 
 
 async def test_a_lazily_made_client_works_without_start(warehouse: RunningSimulator):
