@@ -37,7 +37,7 @@ def production(tmp_path: Path, postgres: str, redis_url: str, warehouse: Warehou
             return False
 
     try:
-        wait_for(ready, timeout=30, what="the service to be ready")
+        wait_for(ready, timeout=90, what="the service to be ready")  # a cold start on a loaded machine
         yield procs, hub
     finally:
         procs.stop_all()

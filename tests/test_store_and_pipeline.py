@@ -213,6 +213,23 @@ async def test_an_event_that_keeps_killing_its_worker_ends_failed(store: str) ->
     assert event.state == "failed" and "stopped its worker" in event.last_error
 
 
+async def test_an_event_a_worker_is_importing_is_neither_imported_again_nor_re_sent_until_its_lease_runs_out(store: str) -> None:
+    account = make_account()
+    event_id = await store_event(account.name, "shop", "order.updated", {}, order_body())
+    await Event.filter(id=event_id).update(received_at=datetime.now(UTC) - timedelta(minutes=5))
+    assert await importing._claim(account, event_id) is not None  # a first worker is at it
+
+    assert await importing.import_event(account, event_id) == []  # a second one, sent it by the sweeper
+    assert await Record.filter(account=account.name, data_type="orders").count() == 0
+    assert (await find_stale(account.name, stale_after=1)).events == []
+
+    await Event.filter(id=event_id).update(lease_until=datetime.now(UTC) - timedelta(seconds=1))  # the first died
+    assert (await find_stale(account.name, stale_after=1)).events == [event_id]
+    assert len(await importing.import_event(account, event_id)) == 1
+    event = await Event.get(id=event_id)
+    assert (event.state, event.attempts, event.lease_until) == ("done", 2, None)
+
+
 async def test_stock_from_the_warehouse_is_less_what_is_sold_but_not_yet_received(store: str) -> None:
     text = account_yaml(account=f"t-{uuid.uuid4().hex[:10]}", store="sqlite://unused", warehouse_url="http://127.0.0.1:9")
     text = text.replace("    preset: fulfilment\n", "    preset: fulfilment\n    subtract_unsent_orders: true\n")

@@ -38,7 +38,7 @@ class DeliveryPolicy(_Strict):
     max_attempts: int = Field(8, ge=1, le=100)
     backoff_base: float = Field(2.0, gt=0, description="seconds before the first retry")
     backoff_max: float = Field(900.0, gt=0, description="longest wait between two tries")
-    lease: float = Field(120.0, gt=0, description="seconds a worker owns a running delivery")
+    lease: float = Field(120.0, gt=0, description="seconds a worker owns a running delivery, or an event it imports")
 
 
 class SweeperConfig(_Strict):

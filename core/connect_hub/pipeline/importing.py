@@ -38,10 +38,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from connect_hub.account import Account
@@ -82,17 +82,15 @@ async def import_event(account: Account, event_id: int) -> list[int]:
     Safe to run any number of times: a done event is left alone, and merging the same content
     again changes nothing.
     """
-    event = await Event.get_or_none(id=event_id, account=account.name)
-    if event is None or event.state != EventState.PENDING:
+    event = await _claim(account, event_id)
+    if event is None:
         return []
-    if event.attempts >= MAX_IMPORT_ATTEMPTS:
+    if event.attempts > MAX_IMPORT_ATTEMPTS:
         await _finish(event, EventState.FAILED, (
             f"event {event.id} ({event.topic}) from {event.integration}: its import stopped its worker "
-            f"{event.attempts} times; replay it once the cause is fixed"
+            f"{event.attempts - 1} times; replay it once the cause is fixed"
         ))
         return []
-    event.attempts += 1  # counted before the work, so an event that kills its worker ends failed
-    await event.save(update_fields=["attempts"])
     integration = account.integration(event.integration)
     if integration is None:
         await _finish(event, EventState.FAILED, f"event {event.id}: integration {event.integration!r} is not configured")
@@ -100,14 +98,36 @@ async def import_event(account: Account, event_id: int) -> list[int]:
     try:
         return await _import(account, integration, event)
     except _WriteInFlight:
-        await Event.filter(id=event.id).update(attempts=F("attempts") - 1)
+        await _release(event.id)
         raise ImportDeferred(event.id, IN_FLIGHT_WAIT) from None
     except Exception as exc:
         if not store_may_recover(exc):
+            await Event.filter(id=event.id).update(lease_until=None)  # a crash counts, but frees it
             raise
         log.warning("event %s from %s waits: the store is unavailable (%s)", event.id, integration.name, exc)
-        await Event.filter(id=event.id).update(attempts=F("attempts") - 1)  # a hiccup is no crash
+        await _release(event.id)  # a hiccup is no crash
         return []
+
+
+async def _claim(account: Account, event_id: int) -> Event | None:
+    """Take the import lease on a pending Event and count the try; None if it is not ours.
+
+    One conditional UPDATE, so two workers given the same event (a sweeper's re-send while the
+    first is still at it) never both import it; a worker that dies leaves the lease to run out
+    (``delivery.lease`` seconds), and the sweeper then sends the event again. The try is counted
+    before the work, so an event that kills its worker every time ends failed.
+    """
+    now = datetime.now(UTC)
+    free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    claimed = await Event.filter(free, id=event_id, account=account.name, state=EventState.PENDING).update(
+        attempts=F("attempts") + 1, lease_until=now + timedelta(seconds=account.config.delivery.lease),
+    )
+    return await Event.get_or_none(id=event_id) if claimed else None
+
+
+async def _release(event_id: int) -> None:
+    """Give the lease back without counting the try (the event waits, nothing crashed)."""
+    await Event.filter(id=event_id).update(attempts=F("attempts") - 1, lease_until=None)
 
 
 @dataclass
@@ -237,7 +257,7 @@ async def _merge_once(
                 status=status_of(obj), using_db=conn,
             )
             written = created = True
-        elif is_older(obj, record) or await _overtaken(record, source, obj, event_id, conn):
+        elif is_older(obj, record):
             older = True
             log.info("ignored an older %s from %s (no going back)", policy.describe(obj), source)
         resend: list[str] | None = None  # integrations whose copy drifted from unchanged content
@@ -247,7 +267,10 @@ async def _merge_once(
             same = obj.content_hash() == record.hash and record.key == key
             if same:
                 resend = await policy.drifted(account, source, record, obj, conn) or None
-            if not same or resend:
+            elif await _overtaken(record, source, item.obj, event_id, conn):
+                older = True
+                log.info("ignored an earlier %s from %s of the same second (no going back)", policy.describe(obj), source)
+            if (not same and not older) or resend:
                 await policy.before_write(account, obj, conn)
                 record.version += 1
                 record.key = key
@@ -355,8 +378,7 @@ async def _overtaken(record: Record, source: str, obj: Canonical, event_id: int 
     """True when the record's version came from a later event of ``source`` in the same second.
 
     Imports run concurrently, so two webhooks of one second can be merged in either order; the
-    event ids tell which came in last. Asked only when the seconds are equal (no extra statement
-    otherwise).
+    event ids tell which came in last. Asked only of different content in the same second.
     """
     if event_id is None or record.source != source or obj.modified_at is None or record.source_modified_at is None:
         return False
@@ -383,4 +405,5 @@ async def _finish(event: Event, state: EventState, message: str | None, connecti
     event.state = state
     event.last_error = message
     event.processed_at = datetime.now(UTC)
-    await event.save(update_fields=["state", "last_error", "attempts", "processed_at"], using_db=connection)
+    event.lease_until = None
+    await event.save(update_fields=["state", "last_error", "attempts", "processed_at", "lease_until"], using_db=connection)

@@ -37,12 +37,14 @@ async def find_stale(
 ) -> Stale:
     """Pending Events and Deliveries untouched for ``stale_after`` seconds beyond ``backlog_age``
     (how long the broker's oldest waiting message has waited), or since before
-    ``forgotten_before``; and Deliveries whose lease ran out. Oldest first."""
+    ``forgotten_before``, unless a worker holds its lease; and Deliveries and Events whose lease
+    ran out. Oldest first."""
     now = datetime.now(UTC)
     cutoff = now - timedelta(seconds=stale_after + backlog_age)
     if forgotten_before is not None:
         cutoff = max(cutoff, forgotten_before)
-    events = await Event.filter(account=account, state=EventState.PENDING, received_at__lt=cutoff).order_by("id").limit(limit).values_list("id", flat=True)
+    unleased = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    events = await Event.filter(unleased, account=account, state=EventState.PENDING, received_at__lt=cutoff).order_by("id").limit(limit).values_list("id", flat=True)
     due = Q(state=DeliveryState.PENDING) & (
         (Q(next_attempt_at__isnull=True) & Q(updated_at__lt=cutoff)) | Q(next_attempt_at__lt=cutoff)
     )

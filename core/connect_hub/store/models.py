@@ -115,6 +115,7 @@ class Event(Model):
     last_error = fields.TextField(null=True)
     received_at = fields.DatetimeField(auto_now_add=True)
     processed_at = fields.DatetimeField(null=True)
+    lease_until = fields.DatetimeField(null=True, description="while set and ahead, a worker is importing the event")
 
     class Meta:
         table = "hub_event"
