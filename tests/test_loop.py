@@ -126,7 +126,7 @@ def test_the_loop_closes_in_production_shape(tmp_path: Path, postgres: str, redi
         procs.start("worker-2", "worker")
         hub_url = f"http://127.0.0.1:{port}"
         try:
-            wait_for(lambda: _ready(hub_url), timeout=30, what="the service")
+            wait_for(lambda: _ready(hub_url), timeout=90, what="the service")  # a cold start on a loaded machine
             demo = Demo(("shop", SandboxShop("shop", shop)), ("warehouse", SimulatedWarehouse(warehouse)), lambda: api_counts(hub_url))
             snap = scenario(demo, warehouse.url, timeout=90)
             assert_loop_closed(demo, snap)

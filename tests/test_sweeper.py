@@ -106,3 +106,21 @@ def test_the_sweeper_re_sends_nothing_merely_queued_and_a_lost_message_once_the_
         time.sleep(0.05)
     assert sorted(rt.imported) == sorted([*queued, lost])  # each once
     assert rt.run(scheduler.sweep_once(rt)) == (0, 0)
+
+
+def test_an_embedded_hub_restarted_after_a_crash_takes_up_what_the_dead_run_was_importing_at_once(tmp_path: Path) -> None:
+    text = account_yaml(account="acme", store=f"sqlite://{tmp_path}/hub.db", warehouse_url="http://127.0.0.1:9")
+    rt = Runtime(parse_config(text, file=str(tmp_path / "account.yaml"), environ=ENV), migrate=True)
+    rt.start()
+    try:
+        event_id = rt.run(store_event("acme", "shop", "order.updated", {}, b"{}"))
+        before_start = rt.started_at - timedelta(seconds=5)
+        rt.run(Event.filter(id=event_id).update(received_at=before_start, lease_until=datetime.now(UTC) + timedelta(minutes=2)))
+        assert rt.run(find_stale("acme", 3600, forgotten_before=rt.started_at)).events == []  # the dead run's lease
+
+        rt.start_workers()
+
+        assert rt.run(find_stale("acme", 3600, forgotten_before=rt.started_at)).events == [event_id]
+    finally:
+        rt.stop()
+

@@ -22,6 +22,7 @@ from connect_hub.actors import ACTOR_TIME_LIMIT_MS, Actors
 from connect_hub.broker import make_broker
 from connect_hub.config import AccountConfig
 from connect_hub.loop_worker import InProcessBroker, LoopWorker
+from connect_hub.pipeline.sweeper import free_leases_left_by_a_dead_run
 from connect_hub.pipeline.sweeper import Resent
 from connect_hub.plugins import Plugins
 from connect_hub.store.database import close_store, open_store
@@ -70,6 +71,7 @@ class Runtime:
         """
         threads = threads or self.config.workers.threads
         if isinstance(self.broker, InProcessBroker):
+            self.run(free_leases_left_by_a_dead_run(self.account.name))
             self.worker = self.run(self._attach_loop_worker(threads))
         else:
             self.worker = dramatiq.Worker(self.broker, worker_threads=threads, worker_timeout=200)

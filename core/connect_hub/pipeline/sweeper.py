@@ -70,3 +70,16 @@ class Resent:
                     self.until[(kind, item)] = now + trust_for
                     picked[kind].append(item)
         return Stale(events=picked["event"], deliveries=picked["delivery"])
+
+
+async def free_leases_left_by_a_dead_run(account: str) -> tuple[int, int]:
+    """Free the leases an earlier run of an embedded hub left when it died: (events, deliveries).
+
+    With the in-process broker, the hub that starts consuming is the only worker there is, so a
+    lease it finds was taken by a process that is gone. Freed, that work is stale at once
+    (``forgotten_before``) instead of waiting for the lease to run out.
+    """
+    events = await Event.filter(account=account, state=EventState.PENDING, lease_until__isnull=False).update(lease_until=None)
+    deliveries = await Delivery.filter(account=account, state=DeliveryState.RUNNING).update(state=DeliveryState.PENDING, lease_until=None)
+    return events, deliveries
+
