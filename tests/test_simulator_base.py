@@ -173,3 +173,50 @@ def test_an_unreachable_subscriber_fails_without_blocking_the_sender() -> None:
     [delivery] = sender.deliveries()
     assert done.is_set() and delivery["state"] == "failed"
     assert "ConnectError" in delivery["attempts"][0]["error"]
+
+
+def test_a_removed_subscription_gets_nothing_more_and_its_retries_stop_at_once(receiver: Any) -> None:
+    url, caught, answers = receiver
+    sender = WebhookSender(sign=signer, retry_delays=(30.0, 30.0))
+    sender.subscribe("http://127.0.0.1:9/gone", "s3cr3t")  # a receiver from an earlier test, gone
+    try:
+        sender.emit("contact.updated", {"id": 1})  # refused at once, then a retry in 30 s
+        sender.unsubscribe("http://127.0.0.1:9/gone")
+        assert sender.wait_idle(5), "the retries to a removed subscription kept the sender busy"
+        sender.subscribe(url, "s3cr3t")
+        sender.emit("contact.updated", {"id": 2})
+        assert sender.wait_idle(5)
+    finally:
+        sender.close()
+    assert [json.loads(body)["id"] for _, body in caught] == [2]
+    assert [d["state"] for d in sender.deliveries()] == ["dropped", "delivered"]
+
+
+def test_a_reset_sender_is_as_new(receiver: Any) -> None:
+    url, caught, answers = receiver
+    answers += [500]
+    sender = WebhookSender(sign=signer, retry_delays=(30.0,))
+    sender.subscribe(url, "s3cr3t")
+    try:
+        sender.emit("contact.updated", {"id": 1})  # answered 500: waits 30 s for its retry
+        sender.reset()
+        assert sender.wait_idle(5)
+        assert sender.subscriptions() == [] and sender.deliveries() == []
+        sender.emit("contact.updated", {"id": 2})  # nobody subscribed: nothing sent
+        assert sender.wait_idle(5) and sender.deliveries() == []
+    finally:
+        sender.close()
+
+
+def test_subscribing_again_with_the_same_secret_keeps_what_is_under_way(receiver: Any) -> None:
+    url, caught, answers = receiver
+    answers += [500]
+    sender = WebhookSender(sign=signer, retry_delays=(0.2,))
+    sender.subscribe(url, "s3cr3t")
+    try:
+        sender.emit("contact.updated", {"id": 1})
+        sender.subscribe(url, "s3cr3t")  # onboarding run twice
+        assert sender.wait_idle(10)
+    finally:
+        sender.close()
+    assert [d["state"] for d in sender.deliveries()] == ["delivered"]

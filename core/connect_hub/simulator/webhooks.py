@@ -9,6 +9,11 @@ real provider does); ``sign(secret, body)`` gives the headers that sign the body
     sender.subscribe("http://127.0.0.1:8080/webhooks/crm", secret="s3cr3t")
     sender.emit("contact.updated", {"id": 7, "email": "ada@example.test"})
     sender.wait_idle()                                  # tests: until every delivery is done
+
+A subscription removed (:meth:`WebhookSender.unsubscribe`, :meth:`WebhookSender.forget`,
+:meth:`WebhookSender.reset`) gets nothing more: its deliveries not yet made, retries included,
+are dropped at once, as a provider stops sending to a deleted webhook. So a fake shared by many
+tests, each with a receiver of its own, never spends a test retrying the last test's receiver.
 """
 
 from __future__ import annotations
@@ -20,7 +25,6 @@ import hmac
 import json
 import queue
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -31,7 +35,7 @@ import httpx
 Signer = Callable[[str, bytes], Mapping[str, str]]
 """``sign(secret, body) -> headers`` that sign the body."""
 
-PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+PENDING, DELIVERED, FAILED, DROPPED = "pending", "delivered", "failed", "dropped"
 
 
 def hex_hmac_sha256(secret: str, body: bytes) -> str:
@@ -80,15 +84,31 @@ class WebhookSender:
         with self._lock:
             self._subscriptions[url] = Subscription(url, secret, frozenset(events) if events is not None else None)
 
+    def unsubscribe(self, url: str) -> None:
+        """Stop sending to ``url``; what it has not received yet is dropped."""
+        with self._idle:
+            self._subscriptions.pop(url, None)
+            self._idle.notify_all()
+
     def subscriptions(self) -> list[str]:
         """The subscribed URLs."""
         with self._lock:
             return list(self._subscriptions)
 
     def forget(self) -> None:
-        """Drop every subscription (as a remote system that lost them would)."""
-        with self._lock:
+        """Drop every subscription (as a remote system that lost them would), and every
+        delivery not yet made to them."""
+        with self._idle:
             self._subscriptions.clear()
+            self._idle.notify_all()
+
+    def reset(self) -> None:
+        """As new: no subscriptions, nothing left to send, an empty delivery log (between two
+        tests that share one fake)."""
+        with self._idle:
+            self._subscriptions.clear()
+            self._log.clear()
+            self._idle.notify_all()
 
     def emit(self, event: str, body: Mapping[str, Any] | bytes) -> None:
         """Deliver ``body`` (JSON, or raw bytes) to every subscription that wants ``event``."""
@@ -105,7 +125,9 @@ class WebhookSender:
                 self._thread.start()
 
     def deliveries(self) -> list[dict[str, Any]]:
-        """The delivery log, oldest first: id, url, event, body, state and every attempt."""
+        """The delivery log, oldest first: id, url, event, body, state (``pending``,
+        ``delivered``, ``failed`` after its last retry, ``dropped`` when its subscription was
+        removed first) and every attempt (``status``, ``error``)."""
         with self._lock:
             return copy.deepcopy(self._log)
 
@@ -135,11 +157,26 @@ class WebhookSender:
                     self._busy = max(0, self._busy - 1)
                     self._idle.notify_all()
 
+    def _current(self, subscription: Subscription) -> bool:
+        return self._subscriptions.get(subscription.url) == subscription  # the same URL and secret
+
+    def _wait_while_subscribed(self, seconds: float, subscription: Subscription, entry: dict[str, Any]) -> bool:
+        """Wait ``seconds`` unless the subscription goes first; False (and the delivery marked
+        dropped) when it is gone."""
+        with self._idle:
+            if seconds > 0:
+                self._idle.wait_for(lambda: not self._current(subscription), seconds)
+            if self._current(subscription):
+                return True
+            entry["state"] = DROPPED
+            return False
+
     def _deliver(self, http: httpx.Client, subscription: Subscription, entry: dict[str, Any], raw: bytes) -> None:
         headers = {"Content-Type": "application/json", self.event_header: entry["event"], "X-Delivery": entry["id"], **self.sign(subscription.secret, raw)}
         waits = (0.0, *self.retry_delays)
         for number, wait in enumerate(waits, 1):
-            time.sleep(wait)
+            if not self._wait_while_subscribed(wait, subscription, entry):
+                return
             try:
                 status, error = http.post(subscription.url, content=raw, headers=headers).status_code, None
             except httpx.HTTPError as exc:

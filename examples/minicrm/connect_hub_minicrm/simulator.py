@@ -80,6 +80,15 @@ class FakeMiniCrm:
     def clear_faults(self) -> None:
         self.faults.clear()
 
+    def reset(self) -> None:
+        """As new, between two tests that share this fake: no contacts or activities, no faults,
+        no webhook subscriptions (the last test's receiver is gone) and nothing left to send."""
+        self.faults.clear()
+        self.hooks.reset()
+        with self._lock:
+            self.contacts.clear()
+            self.activities.clear()
+
     def onboarded(self) -> bool:
         return bool(self.hooks.subscriptions())
 

@@ -21,9 +21,18 @@ RUN = uuid.uuid4().hex[:6]
 
 
 @pytest.fixture(scope="session")
-def fake() -> Iterator[FakeMiniCrm]:
+def running_fake() -> Iterator[FakeMiniCrm]:
+    """One fake MiniCRM for the whole run: starting one per test costs more than the test."""
     with running(api_key=API_KEY) as fake:
         yield fake
+
+
+@pytest.fixture
+def fake(running_fake: FakeMiniCrm) -> FakeMiniCrm:
+    """The shared fake, reset for each test: nothing left from the test before (whose webhook
+    receiver is gone: retrying it would hold up this test's webhooks)."""
+    running_fake.reset()
+    return running_fake
 
 
 def an_order(number: int) -> Order:
