@@ -109,6 +109,29 @@ def test_a_plugin_whose_manifest_raises_is_left_out_and_the_others_load() -> Non
     assert not plugins.pm.has_plugin("faulty")
 
 
+class CarriesConnector:
+    def __init__(self, name: str, carries: tuple[str, ...], direction: Direction = Direction.IMPORT):
+        self.name, self.carries, self.direction = name, carries, direction
+
+    @hookimpl
+    def hub_connector_manifest(self) -> Manifest:
+        return Manifest(name=self.name, title=self.name, flows=(Flow(data_type=DataType.CONTACTS, direction=self.direction, carries=self.carries),))
+
+
+def test_a_flow_carrying_a_field_its_model_lacks_is_refused_at_load_naming_the_connector_and_field() -> None:
+    plugins = Plugins.load(extra=[("deskbox", CarriesConnector("deskbox", ("email", "fone"))), ("fine", CarriesConnector("fine", ("email", "phone")))])
+    assert plugins.unavailable.broken["deskbox"] == (
+        "plugin 'deskbox' is broken: connector 'deskbox': the contacts import flow carries 'fone', which is no field of Contact "
+        "(its fields: modified_at, email, first_name, last_name, company, phone, billing, shipping)"
+    )
+    assert "deskbox" not in plugins.manifests and "fine" in plugins.manifests
+
+
+def test_carries_on_an_export_flow_is_refused_at_load() -> None:
+    plugins = Plugins.load(extra=[("out", CarriesConnector("out", ("email",), Direction.EXPORT))])
+    assert plugins.unavailable.broken["out"] == "plugin 'out' is broken: connector 'out': the contacts export flow has carries, which only an import flow takes"
+
+
 def test_a_plugin_implementing_an_unknown_hook_is_refused() -> None:
     class Typo:
         @hookimpl

@@ -33,7 +33,7 @@ from connect_hub.contracts import (
     WebhookVerdict,
 )
 from connect_hub.errors import PluginError
-from connect_hub.manifest import DataType, Manifest
+from connect_hub.manifest import DataType, Direction, Manifest
 
 if TYPE_CHECKING:
     from connect_hub.commands import CommandRegistry
@@ -124,6 +124,25 @@ def _register(pm: pluggy.PluginManager, name: str, plugin: object) -> None:
         raise PluginError(f"plugin {name!r} is broken: {str(exc).splitlines()[0]}") from None
 
 
+def carries_problem(manifest: Manifest) -> str | None:
+    """What is wrong with a flow's ``carries`` in ``manifest``, in one line, or None: each name
+    must be a field of the flow's canonical model, and only an import carries."""
+    from connect_hub.canonical import MODELS
+
+    for flow in manifest.flows + tuple(f for p in manifest.presets for f in p.flows):
+        if not flow.carries:
+            continue
+        where = f"the {flow.data_type} {flow.direction} flow"
+        if flow.direction != Direction.IMPORT:
+            return f"{where} has carries, which only an import flow takes"
+        model = MODELS[flow.data_type]
+        for carried in flow.carries:
+            if carried not in model.model_fields:
+                return (f"{where} carries {carried!r}, which is no field of {model.__name__} "
+                        f"(its fields: {', '.join(model.model_fields)})")
+    return None
+
+
 async def _resolve(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
@@ -155,6 +174,9 @@ class Plugins:
         if manifest.name in self.manifests:
             other = self._connector_plugin[manifest.name]
             raise PluginError(f"plugin {name!r} declares connector {manifest.name!r}, which plugin {other!r} already declares")
+        problem = carries_problem(manifest)
+        if problem:
+            raise PluginError(f"plugin {name!r} is broken: connector {manifest.name!r}: {problem}")
         self.manifests[manifest.name] = manifest
         self._connector_plugin[manifest.name] = name
 
