@@ -29,6 +29,9 @@ a round trip comes back as the hub's own write, and that a poll resumes after a 
 and stays in bounded memory. :class:`~connect_hub.testing.harness.Remote` says what the remote
 side must offer; :mod:`connect_hub.simulator` has the pieces to build a fake that does.
 
+For a connector's own unit tests, :func:`build_integration` makes an Integration as the hub
+would from an account file, without running a hub.
+
 Fixtures: ``contract`` (a started :class:`Harness`) and ``onboarded`` (the same, after the
 connector's onboarding, so the remote sends its webhooks to the suite).
 """
@@ -43,6 +46,7 @@ pytest.register_assert_rewrite("connect_hub.testing.contract", "connect_hub.test
 
 from connect_hub.testing.contract import ConnectorContract
 from connect_hub.testing.harness import ConnectorUnderTest, Harness, Remote
+from connect_hub.testing.integration import build_integration
 from connect_hub.testing.samples import Sample
 
 
@@ -68,4 +72,4 @@ def onboarded(contract: Harness) -> Harness:
     return contract
 
 
-__all__ = ["ConnectorContract", "ConnectorUnderTest", "Harness", "Remote", "Sample", "contract", "onboarded"]
+__all__ = ["ConnectorContract", "ConnectorUnderTest", "Harness", "Remote", "Sample", "build_integration", "contract", "onboarded"]

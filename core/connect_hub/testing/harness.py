@@ -21,15 +21,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
-from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from connect_hub.account import build_account
 from connect_hub.canonical import Canonical
-from connect_hub.config import AccountConfig, IntegrationConfig, ServiceConfig
 from connect_hub.contracts import (
     ExportRequest,
     ExportResult,
@@ -41,9 +38,10 @@ from connect_hub.contracts import (
     WebhookRequest,
 )
 from connect_hub.manifest import DataType, Direction, Manifest
-from connect_hub.plugins import Plugins, get_plugin_manager
+from connect_hub.errors import PluginError
 from connect_hub.simulator.faults import Fault
 from connect_hub.simulator.server import bind, serving
+from connect_hub.testing.integration import build_integration, connector_plugins
 from connect_hub.testing.samples import Sample, default_sample
 
 T = TypeVar("T")
@@ -107,11 +105,10 @@ class Harness:
     def __init__(self, subject: ConnectorUnderTest):
         self.subject = subject
         self.remote = subject.remote
-        self.plugins = Plugins(get_plugin_manager([("under-test", subject.plugin)], load_entry_points=False))
-        if self.plugins.unavailable.broken:
-            raise AssertionError("; ".join(self.plugins.unavailable.broken.values()))
-        if len(self.plugins.manifests) != 1:
-            raise AssertionError("the plugin under test must declare exactly one connector (hub_connector_manifest)")
+        try:
+            self.plugins = connector_plugins(subject.plugin)
+        except PluginError as exc:
+            raise AssertionError(str(exc)) from None
         self.manifest: Manifest = next(iter(self.plugins.manifests.values()))
         self.received: list[WebhookRequest] = []
         self._lock = threading.Lock()
@@ -140,16 +137,11 @@ class Harness:
 
     def build(self, *, secret_key: str, settings: Mapping[str, Any] | None = None) -> Integration:
         """The integration as the hub builds it from an account file (settings read by type)."""
-        given = dict(self.subject.settings if settings is None else settings)
-        config = AccountConfig(
-            account="contract-suite",
-            secret_key=SecretStr(secret_key),
-            service=ServiceConfig(public_url=self.url),
-            integrations={INTEGRATION: IntegrationConfig(connector=self.manifest.name, preset=self.subject.preset, settings=given)},
-            source_file="connector_under_test",
-            env_paths=frozenset(f"integrations.{INTEGRATION}.settings.{s.name}" for s in self.manifest.settings if s.secret),
+        given = self.subject.settings if settings is None else settings
+        return build_integration(
+            self.subject.plugin, given, name=INTEGRATION, account="contract-suite", preset=self.subject.preset,
+            public_url=self.url, secret_key=secret_key, plugins=self.plugins,
         )
-        return build_account(config, self.plugins).integrations[INTEGRATION]
 
     def impostor(self) -> Integration:
         """The same integration with another hub secret and every secret setting changed."""
