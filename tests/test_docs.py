@@ -95,3 +95,99 @@ def test_every_contract_check_is_in_the_reference() -> None:
     for name in dir(ConnectorContract):
         if name.startswith("test_"):
             assert f"`{name}`" in REFERENCE, f"the contract check {name} is not described"
+
+
+def chapter(heading: str) -> str:
+    """The text under ``## heading`` up to the next ``## `` heading."""
+    match = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", REFERENCE, re.MULTILINE | re.DOTALL)
+    assert match, f"docs/connector-reference.md has no chapter '## {heading}'"
+    return match.group(1)
+
+
+def test_every_public_name_of_the_simulator_base_is_documented() -> None:
+    from connect_hub import simulator
+
+    text = chapter("Simulators")
+    for name in simulator.__all__:
+        assert f"`{name}" in text, f"connect_hub.simulator.{name} is not in the reference's Simulators chapter"
+    public = lambda cls: [n for n, v in vars(cls).items() if not n.startswith("_") and callable(v) or isinstance(v, classmethod)]  # noqa: E731
+    for method in public(simulator.WebhookSender):
+        assert f"| `{method}(" in section("WebhookSender"), f"WebhookSender.{method} has no row in its table"
+    for method in ("add", "clear", "take"):
+        assert f"`{method}(" in section("FaultQueue"), f"FaultQueue.{method} is not described"
+    for kind in [n for n, v in vars(simulator.Fault).items() if isinstance(v, classmethod)]:
+        assert f"`Fault.{kind}(" in section("Fault"), f"Fault.{kind} has no row in the Fault section"
+    for name in fields(simulator.Fault):
+        assert f"| `{name}` |" in section("Fault"), f"the Fault field {name} has no row"
+    for section_name in ("running_app", "Fault", "FaultQueue", "FaultInjector", "WebhookSender", "local_port"):
+        assert "```python" in section(section_name), f"the {section_name} section needs an example"
+
+
+@pytest.mark.parametrize("model", ["ConnectorUnderTest", "Sample"])
+def test_every_field_of_the_contract_suites_inputs_is_documented_with_its_type(model: str) -> None:
+    import connect_hub.testing as testing
+
+    cls = getattr(testing, model)
+    text, types = section(model), annotations(cls)
+    for name in fields(cls):
+        written = types[name].replace("|", "\\|")
+        assert f"| `{name}` | `{written}` |" in text, f"{model}.{name} ({types[name]}): add a row to its table"
+
+
+def test_every_public_name_of_the_testing_kit_and_every_remote_method_is_documented() -> None:
+    import connect_hub.testing as testing
+
+    text = chapter("Testing a connector: the contract suite")
+    for name in testing.__all__:
+        assert f"`{name}" in text, f"connect_hub.testing.{name} is not in the reference's testing chapter"
+    for method in [n for n in vars(testing.Remote) if not n.startswith("_")]:
+        assert f"| `{method}(" in section("Remote"), f"Remote.{method} has no row"
+    assert "build_integration(plugin, settings, *" in section("Unit tests without a hub")
+
+
+def test_the_package_layout_is_what_new_connector_writes(tmp_path: Path) -> None:
+    from connect_hub.scaffold import write_connector
+
+    root = tmp_path / "connect-hub-mycrm"
+    written = {str(p.relative_to(root)).replace("connect_hub_mycrm/", "") for p in write_connector("mycrm", root)}
+    layout = re.search(r"^connect-hub-mycrm/\n(.*?)^```", chapter("What a connector is"), re.MULTILINE | re.DOTALL)
+    assert layout, "the reference shows no package layout"
+    shown = {
+        f"tests/{m.group(2)}" if m.group(1) == "    " and in_tests else m.group(2)
+        for in_tests, m in _layout_lines(layout.group(1))
+    }
+    assert shown == written, f"the layout shown differs from new-connector's: {sorted(shown ^ written)}"
+
+
+def _layout_lines(text: str) -> list[tuple[bool, re.Match[str]]]:
+    found, in_tests = [], False
+    for line in text.splitlines():
+        if line.startswith("  tests/"):
+            in_tests = True
+        elif line.startswith("  connect_hub_"):
+            in_tests = False
+        match = re.match(r"^( {2,4})([\w.]+\.(?:py|toml|md))\b", line)
+        if match and not (len(match.group(1)) == 2 and match.group(2).startswith(("connect_hub_", "tests"))):
+            found.append((in_tests, match))
+    return found
+
+
+def test_the_readme_names_every_account_setting() -> None:
+    from connect_hub.config import AccountConfig
+
+    readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"^## Configuration reference\n(.*?)^## ", readme, re.MULTILINE | re.DOTALL)
+    assert block, "README.md has no configuration reference"
+    missing = []
+    for name, info in AccountConfig.model_fields.items():
+        if info.exclude:
+            continue
+        if not re.search(rf"^\s*{name}:", block.group(1), re.MULTILINE):
+            missing.append(name)
+        sub = info.annotation
+        sub = next((a for a in getattr(sub, "__args__", ()) if isinstance(a, type) and issubclass(a, BaseModel)), sub)
+        if isinstance(sub, type) and issubclass(sub, BaseModel) and name not in ("integrations", "rules"):
+            for field_name in sub.model_fields:
+                if not re.search(rf"\b{field_name}\b", block.group(1)):
+                    missing.append(f"{name}.{field_name}")
+    assert not missing, f"README.md's configuration reference does not name: {missing}"

@@ -30,7 +30,8 @@ and stays in bounded memory. :class:`~connect_hub.testing.harness.Remote` says w
 side must offer; :mod:`connect_hub.simulator` has the pieces to build a fake that does.
 
 For a connector's own unit tests, :func:`build_integration` makes an Integration as the hub
-would from an account file, without running a hub.
+would from an account file, without running a hub, and :func:`echo_hash` is the hash the hub
+keeps after an export to recognise the write coming back.
 
 Fixtures: ``contract`` (a started :class:`Harness`) and ``onboarded`` (the same, after the
 connector's onboarding, so the remote sends its webhooks to the suite).
@@ -44,6 +45,7 @@ import pytest
 
 pytest.register_assert_rewrite("connect_hub.testing.contract", "connect_hub.testing.harness")
 
+from connect_hub.pipeline.exporting import echo_hash
 from connect_hub.testing.contract import ConnectorContract
 from connect_hub.testing.harness import ConnectorUnderTest, Harness, Remote
 from connect_hub.testing.integration import build_integration
@@ -72,4 +74,4 @@ def onboarded(contract: Harness) -> Harness:
     return contract
 
 
-__all__ = ["ConnectorContract", "ConnectorUnderTest", "Harness", "Remote", "Sample", "build_integration", "contract", "onboarded"]
+__all__ = ["ConnectorContract", "ConnectorUnderTest", "Harness", "Remote", "Sample", "build_integration", "contract", "echo_hash", "onboarded"]
