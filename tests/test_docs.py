@@ -213,3 +213,21 @@ def test_every_default_of_the_data_passed_to_hooks_is_stated() -> None:
                 continue  # built by the hub (build_integration in tests)
             owner = f"`{model.__name__}.{f.name}`" in text or (f"`{model.__name__}`" in text and f"every field of\n`{model.__name__}`" in text) or f"`.{f.name}`" in text
             assert owner, f"the default of {model.__name__}.{f.name} is not stated"
+
+
+def test_the_pyproject_shown_is_what_new_connector_writes(tmp_path: Path) -> None:
+    import tomllib
+
+    from connect_hub.scaffold import write_connector
+
+    write_connector("mycrm", tmp_path / "pkg")
+    written = tomllib.loads((tmp_path / "pkg" / "pyproject.toml").read_text())
+    shown = tomllib.loads(re.search(r"```toml\n(.*?)```", REFERENCE, re.DOTALL).group(1))
+    assert _within(shown, written), f"the pyproject.toml shown is not what new-connector writes:\n{shown}\n{written}"
+
+
+def _within(shown: object, written: object) -> bool:
+    """Every table and key shown is written with the same value (the shown file may leave some out)."""
+    if isinstance(shown, dict) and isinstance(written, dict):
+        return all(k in written and _within(v, written[k]) for k, v in shown.items())
+    return shown == written
