@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 from connect_hub.canonical import Shipment, Stock
 from connect_hub.contracts import Incoming
 from connect_hub.pipeline import importing
@@ -111,3 +112,27 @@ def test_the_import_command_streams_the_first_import_with_progress(tmp_path, san
     assert result.returncode == 0, result.stderr
     assert "7 products fetched from shop; 0 failed" in result.stdout
     assert "imported" in result.stdout and "7/7" in result.stdout
+
+
+def test_the_import_command_says_when_the_shop_stopped_the_poll_and_exits_non_zero(tmp_path, sandbox, warehouse: Warehouse) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from support import ENV, free_port, loop_yaml
+
+    text = loop_yaml(account="acme", store=f"sqlite://{tmp_path}/cli.db", broker="memory://", port=free_port(), shop=sandbox, warehouse_url=warehouse.url, at_start=False)
+    (tmp_path / "acme.yaml").write_text(text)
+    httpx.post(f"{sandbox.url}/_sandbox/faults", json={"status": 401, "count": -1, "path_prefix": "/wp-json/wc/v3/products"}).raise_for_status()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "connect_hub.cli", "import", "shop", "products", "--config", str(tmp_path / "acme.yaml")],
+            capture_output=True, text=True, env={**os.environ, **ENV, "COLUMNS": "120"}, timeout=120, check=False,
+        )
+    finally:
+        httpx.delete(f"{sandbox.url}/_sandbox/faults").raise_for_status()
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "0 products fetched from shop" in result.stdout
+    assert "the import of products from shop stopped:" in result.stderr and "run the command again" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+

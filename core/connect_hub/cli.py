@@ -307,9 +307,23 @@ def import_(
                 time.sleep(0.2)
             progress.update(imported, completed=count)
         failed = ours(EventState.FAILED)
+        stopped = runtime.run(_poll_error(runtime.account.name, integration, kind))
     finally:
         process.stop()
     console.print(f"{count} {data_type} fetched from {integration}; {failed} failed (see connect-hub status)")
+    if stopped:
+        _fail(
+            f"the import of {data_type} from {integration} stopped: {stopped}. What was fetched before is "
+            "imported; run the command again to go on from there"
+        )
+
+
+async def _poll_error(account: str, integration: str, data_type: Any) -> str | None:
+    """The error the last poll of ``data_type`` from ``integration`` stopped on, if it did."""
+    from connect_hub.store.models import Cursor
+
+    cursor = await Cursor.get_or_none(account=account, integration=integration, data_type=str(data_type))
+    return cursor.last_error if cursor is not None else None
 
 
 def _with_store(config: Path, work: Callable[[Any], Any]) -> Any:
