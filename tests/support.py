@@ -146,6 +146,18 @@ def warehouse(simulator: Any) -> Warehouse:
     return Warehouse(simulator.url)
 
 
+def sign_headers(body: bytes, *, topic: str = "order.updated", secret: str = WEBHOOK_SECRET, signature: str | None = None) -> dict[str, str]:
+    """The headers WooCommerce sends with a webhook, signed for ``body``."""
+    return {
+        "content-type": "application/json",
+        "x-wc-webhook-topic": topic,
+        "x-wc-webhook-source": "https://shop.example/",
+        "x-wc-webhook-signature": signature if signature is not None else sign(secret, body),
+        "x-wc-webhook-id": "3",
+        "x-wc-webhook-delivery-id": uuid.uuid4().hex,
+    }
+
+
 class Hub:
     """A hub running in this process, with helpers to post webhooks and read the admin API."""
 
@@ -156,14 +168,7 @@ class Hub:
         self.config_file = process.runtime.config.source_file
 
     def post_webhook(self, body: bytes, *, topic: str = "order.updated", secret: str = WEBHOOK_SECRET, integration: str = "shop", signature: str | None = None) -> httpx.Response:
-        headers = {
-            "content-type": "application/json",
-            "x-wc-webhook-topic": topic,
-            "x-wc-webhook-source": "https://shop.example/",
-            "x-wc-webhook-signature": signature if signature is not None else sign(secret, body),
-            "x-wc-webhook-id": "3",
-            "x-wc-webhook-delivery-id": uuid.uuid4().hex,
-        }
+        headers = sign_headers(body, topic=topic, secret=secret, signature=signature)
         return httpx.post(f"{self.url}/webhooks/{integration}", content=body, headers=headers)
 
     def api(self, path: str, method: str = "GET") -> Any:

@@ -8,15 +8,42 @@ from __future__ import annotations
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from tortoise import connections
 
 from connect_hub.runtime import Runtime
-from connect_hub.service.admin import admin_routes
+from connect_hub.service import webhooks
+from connect_hub.service.admin import OPERATIONS, admin_routes
+from connect_hub.service.api_spec import Answer, Operation
 from connect_hub.service.console import console_app
-from connect_hub.service.webhooks import webhook_endpoint
+from connect_hub.service.openapi import openapi_routes
+
+SERVICE_OPERATIONS = (
+    Operation("GET", "/healthz", "healthz", "The process is up", (Answer(200, "up", {"type": "object"}),), admin=False, tags=("service",)),
+    Operation(
+        "GET", "/readyz", "readyz", "The store and the broker answer",
+        (Answer(200, "ready", {"type": "object"}), Answer(503, "not ready: the problems", {"type": "object"})), admin=False, tags=("service",),
+    ),
+    Operation(
+        "GET", "/metrics", "metrics", "Prometheus metrics of the whole hub (this process, the workers, the store)",
+        (Answer(200, "the metrics in Prometheus' text format", None, media="text/plain"),), admin=False, tags=("service",),
+    ),
+)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """404 and 405 outside the console answer like the API: ``{"error": "<sentence>"}``."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        message = f"there is nothing at {request.url.path} (the API is described at /openapi.json)"
+    elif exc.status_code == 405:
+        message = f"{request.method} is not allowed on {request.url.path}"
+    else:
+        message = str(exc.detail)
+    return JSONResponse({"error": message}, status_code=exc.status_code, headers=exc.headers)
 
 
 def create_app(runtime: Runtime) -> Starlette:
@@ -42,12 +69,14 @@ def create_app(runtime: Runtime) -> Starlette:
     async def metrics(request: Request) -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    documented = [webhooks.OPERATION, *SERVICE_OPERATIONS, *OPERATIONS.values()]
     routes = [
-        Route("/webhooks/{integration}", webhook_endpoint(runtime), methods=["POST"]),
+        Route("/webhooks/{integration}", webhooks.webhook_endpoint(runtime), methods=["POST"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics),
         *admin_routes(runtime),
+        *openapi_routes(documented, account=runtime.account.name),
         Mount("/console", console_app(runtime)),
     ]
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, exception_handlers={HTTPException: _http_error})

@@ -11,24 +11,52 @@ from connect_hub.contracts import Verdict, WebhookRequest
 from connect_hub.metrics import WEBHOOKS
 from connect_hub.pipeline.ingress import EventWriter
 from connect_hub.runtime import Runtime
+from connect_hub.service.api_spec import ERROR, Answer, Operation, Param
+from connect_hub.service.bodies import BodyBudget, BodyRefused, read_limited
 
 log = logging.getLogger(__name__)
 MAX_BODY = 10 * 1024 * 1024
+BODY_BUDGET = 3 * MAX_BODY
+"""What the webhook bodies being read may hold at once, per service process (see bodies.py)."""
+
+REFUSED = {413: "too_large", 503: "busy", 400: "malformed"}
+"""The ``verdict`` label of the webhook counter for a body refused before it was verified."""
+
+OPERATION = Operation(
+    "POST", "/webhooks/{integration}", "receive_webhook",
+    "A webhook from an integration: verified by its connector, stored as an event, then imported",
+    (
+        Answer(200, "a ping (such as WooCommerce's creation ping): nothing stored", {"type": "object"}),
+        Answer(202, "verified and stored: the event's id", {"type": "object", "required": ["event"], "properties": {"event": {"type": "integer"}}}),
+        Answer(400, "the request is malformed (a Content-Length that is no number, a body cut short)", ERROR),
+        Answer(401, "the signature does not match: nothing stored", ERROR),
+        Answer(404, "no such integration, or it takes no webhooks", ERROR),
+        Answer(413, "the body is larger than 10 MB: refused before it is read", ERROR),
+        Answer(503, "not stored (the store or the memory budget is busy): retry", ERROR),
+    ),
+    params=(Param("integration", "string", "the integration's name in the account file", where="path", max_length=100),),
+    body={"description": "the body exactly as the integration signed it"}, body_media="application/json",
+    admin=False, tags=("webhooks",),
+)
 
 
 def webhook_endpoint(runtime: Runtime):
     account = runtime.account
     plugins = account.plugins
     writer = EventWriter()
+    budget = BodyBudget(BODY_BUDGET)
 
     async def receive(request: Request) -> Response:
         name = request.path_params["integration"]
         integration = account.integration(name)
         if integration is None:
             return JSONResponse({"error": f"no integration named {name!r}"}, status_code=404)
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return JSONResponse({"error": "body too large"}, status_code=413)
+        try:
+            body = await read_limited(request, MAX_BODY, budget)
+        except BodyRefused as refused:
+            WEBHOOKS.labels(name, REFUSED.get(refused.status, "malformed")).inc()
+            headers = {"retry-after": str(refused.retry_after)} if refused.retry_after else None
+            return JSONResponse({"error": refused.message}, status_code=refused.status, headers=headers)
         headers = dict(request.headers)
         verdict = plugins.verify_webhook(integration, WebhookRequest(headers=headers, body=body))
         if verdict is None:
