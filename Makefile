@@ -1,11 +1,12 @@
 # The two set-up commands of the README: `make run` (the hub, embedded) and `make test` (the suite).
 # Both create .venv and install the project into it on first use; `make test` also installs from
 # Debian's packages what a fresh machine lacks: PHP and PHPUnit (for the companion WordPress
-# plugin) and chromium with its chromedriver (the browser tests of the console).
+# plugin), chromium with its chromedriver (the browser tests of the console) and prometheus
+# (its promtool checks the shipped alert rules).
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
-SYSTEM_PACKAGES = php-cli phpunit php-xml php-mbstring chromium chromium-driver
+SYSTEM_PACKAGES = php-cli phpunit php-xml php-mbstring chromium chromium-driver prometheus
 PHP_SOURCES = plugins/woocommerce/wordpress-plugin plugins/woocommerce/tests/php
 
 .PHONY: run test test-php test-python system-packages bench serve demo
@@ -25,7 +26,7 @@ test-python: $(BIN)/connect-hub system-packages
 
 system-packages:
 	@command -v php >/dev/null && command -v phpunit >/dev/null \
-	  && test -x /usr/bin/chromium && test -x /usr/bin/chromedriver \
+	  && test -x /usr/bin/chromium && test -x /usr/bin/chromedriver && command -v promtool >/dev/null \
 	  || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES))
 
 test-php: system-packages

@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING
 
 import dramatiq
 
+from connect_hub import logs
 from connect_hub.broker import QUEUE
 from connect_hub.manifest import DataType
+from connect_hub.metrics import EVENTS
 from connect_hub.pipeline import exporting, importing, maintenance, polling
 
 if TYPE_CHECKING:
@@ -38,26 +40,36 @@ class Actors:
         }
 
     async def _import_event(self, event_id: int) -> None:
+        logs.bind(event_id=event_id)
         try:
             delivery_ids = await importing.import_event(self._account(), event_id)
         except importing.ImportDeferred as waiting:
+            EVENTS.labels("deferred").inc()
             self.import_event.send_with_options(args=(event_id,), delay=int(waiting.seconds * 1000))
             return
+        except Exception:
+            EVENTS.labels("crashed").inc()
+            raise
+        EVENTS.labels("imported").inc()
         for delivery_id in delivery_ids:
             self.send_export(delivery_id)
 
     async def _export_delivery(self, delivery_id: int) -> None:
+        logs.bind(delivery_id=delivery_id)
         for outcome in await exporting.export_delivery(self._account(), delivery_id):
             if outcome.retry_in is not None and outcome.delivery_id is not None:
                 self.send_export(outcome.delivery_id, delay=outcome.retry_in)
 
     async def _poll(self, integration: str, data_type: str) -> None:
+        logs.bind(integration=integration, data_type=data_type)
         await polling.run_poll(self._account(), integration, DataType(data_type), self.send_import)
 
     async def _maintain(self, integration: str) -> None:
+        logs.bind(integration=integration)
         await maintenance.maintain(self._account(), integration)
 
     async def _onboard(self, integration: str) -> None:
+        logs.bind(integration=integration)
         await maintenance.onboard(self._account(), integration)
 
     def send_import(self, event_id: int) -> None:

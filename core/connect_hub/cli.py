@@ -39,11 +39,18 @@ def _guard(action: Callable[[], Any]) -> Any:
         _fail(str(exc))
 
 
-def _logging() -> None:
-    level = os.environ.get("CONNECT_HUB_LOG_LEVEL", "INFO").upper()
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("dramatiq").setLevel(logging.WARNING)
-    logging.getLogger("tortoise").setLevel(logging.WARNING)
+LogFormatOption = Annotated[str, typer.Option(
+    "--log-format", envvar="CONNECT_HUB_LOG_FORMAT",
+    help="text (lines for people) or json (one object per line with account, integration, event or delivery id)",
+)]
+
+
+def _logging(log_format: str = "text", account: str | None = None) -> None:
+    from connect_hub.logs import FORMATS, configure
+
+    if log_format not in FORMATS:
+        _fail(f"--log-format must be one of {', '.join(FORMATS)}, not {log_format!r}")
+    configure(os.environ.get("CONNECT_HUB_LOG_LEVEL", "INFO"), log_format, account=account)
 
 
 @functools.cache
@@ -131,13 +138,15 @@ def serve(
     config: ConfigOption = Path(DEFAULT_CONFIG),
     simulators: Annotated[bool, typer.Option(help="also run the simulator of every integration whose connector ships one, on the address the account file gives it")] = False,
     workers: Annotated[bool | None, typer.Option(help="run workers in this process (default: yes with the in-process broker)")] = None,
+    log_format: LogFormatOption = "text",
 ) -> None:
     """Run the hub: the HTTP service, plus workers and scheduler in embedded mode."""
     from connect_hub.config import load_config
     from connect_hub.embedded import HubProcess
 
-    _logging()
+    _logging(log_format)
     cfg = _guard(lambda: load_config(config))
+    _logging(log_format, cfg.account)
     embedded = cfg.broker == "memory://"
     if simulators:
         if not embedded:
@@ -162,21 +171,33 @@ def serve(
         process.stop()
 
 
+def _say(markup: str) -> None:
+    """A line for the person who started the command; a log line of its own in JSON mode."""
+    from connect_hub.logs import json_mode
+
+    if json_mode():
+        from rich.text import Text
+
+        logging.getLogger("connect_hub.cli").info(Text.from_markup(markup).plain.strip())
+    else:
+        console.print(markup)
+
+
 def _announce_simulators(world: Any) -> None:
     for name, simulator in world.simulators.items():
-        console.print(f"  {simulator.title} for {name}: {simulator.url}")
+        _say(f"  {simulator.title} for {name}: {simulator.url}")
     if not world.simulators:
-        console.print("  (no connector of this account ships a simulator)")
+        _say("  (no connector of this account ships a simulator)")
 
 
 def _announce(process: Any) -> None:
     runtime = process.runtime
     mode = "embedded" if runtime.config.broker == "memory://" else "service"
-    console.print(f"[green]connect-hub[/] account [bold]{runtime.account.name}[/] listening on {process.url} ({mode} mode)")
+    _say(f"[green]connect-hub[/] account [bold]{runtime.account.name}[/] listening on {process.url} ({mode} mode)")
     for name in runtime.account.integrations:
-        console.print(f"  webhooks for {name}: {process.url}/webhooks/{name}")
+        _say(f"  webhooks for {name}: {process.url}/webhooks/{name}")
     if runtime.config.admin_token and runtime.config.admin_token.get_secret_value():
-        console.print(f"  console: {process.url}/console/ (sign in with the admin token)")
+        _say(f"  console: {process.url}/console/ (sign in with the admin token)")
 
 
 @app.command()
@@ -228,19 +249,21 @@ def demo(
 def worker(
     config: ConfigOption = Path(DEFAULT_CONFIG),
     threads: Annotated[int | None, typer.Option(help="worker threads (default: workers.threads)")] = None,
+    log_format: LogFormatOption = "text",
 ) -> None:
     """Run a production worker process (Redis broker): actors and the elected scheduler."""
     from connect_hub.embedded import HubProcess
 
-    _logging()
+    _logging(log_format)
     runtime = _guard(lambda: _runtime(config, migrate=False))
+    _logging(log_format, runtime.account.name)
     if runtime.config.broker == "memory://":
         _fail(f"{config}: broker: a separate worker needs a shared broker (redis://...); 'serve' runs workers in embedded mode")
     process = HubProcess(runtime, service=False, workers=True, scheduler=True)
     if threads:
         runtime.config.workers.threads = threads
     process.start()
-    console.print(f"[green]worker[/] for account {runtime.account.name} (pid {os.getpid()}) consuming {runtime.config.broker.split('@')[-1]}")
+    _say(f"[green]worker[/] for account {runtime.account.name} (pid {os.getpid()}) consuming {runtime.config.broker.split('@')[-1]}")
     try:
         process.wait_for_signal()
     finally:

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 
 import uvicorn
 
+from connect_hub.metrics import REGISTRY
+from connect_hub.metrics_sharing import Publisher
 from connect_hub.runtime import Runtime
 from connect_hub.scheduler import run_scheduler
 from connect_hub.service.app import create_app
@@ -28,6 +30,8 @@ class HubProcess:
         self.server: uvicorn.Server | None = None
         self._stop_scheduler: asyncio.Event | None = None
         self._futures: list[object] = []
+        self.publisher: Publisher | None = None
+        """With a Redis broker: this process's metrics, published for the service to add up."""
 
     def start(self) -> None:
         rt = self.runtime
@@ -36,13 +40,17 @@ class HubProcess:
             rt.start_workers()
         assert rt.loop_thread is not None
         loop = rt.loop_thread.loop
+        client = getattr(rt.broker, "client", None)
+        if client is not None:
+            self.publisher = Publisher(client, rt.broker.namespace, REGISTRY)
+            self.publisher.start()
         if self.scheduler:
             self._stop_scheduler = rt.run(_make_event())
             self._futures.append(asyncio.run_coroutine_threadsafe(run_scheduler(rt, self._stop_scheduler), loop))
         if self.service:
             config = uvicorn.Config(
                 create_app(rt), host=rt.config.service.host, port=self.port, lifespan="off",
-                log_level="warning", access_log=False,
+                log_level="warning", access_log=False, log_config=None,  # uvicorn logs through ours (text or JSON)
             )
             self.server = uvicorn.Server(config)
             self._futures.append(asyncio.run_coroutine_threadsafe(self.server.serve(), loop))
@@ -70,6 +78,8 @@ class HubProcess:
                 future.result(timeout=15)  # type: ignore[attr-defined]
             except Exception:
                 log.exception("a hub task ended with an error")
+        if self.publisher is not None:
+            self.publisher.stop()
         rt.stop()
 
     def wait_for_signal(self) -> None:

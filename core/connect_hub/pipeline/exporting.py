@@ -25,6 +25,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
+from connect_hub import logs
 from connect_hub.account import Account
 from connect_hub.canonical import Canonical, load
 from connect_hub.contracts import (
@@ -37,7 +38,7 @@ from connect_hub.contracts import (
 from connect_hub.datatypes import policy_for
 from connect_hub.errors import HubError, TransientError
 from connect_hub.manifest import DataType, Direction
-from connect_hub.metrics import DELIVERIES
+from connect_hub.metrics import observe_settled
 from connect_hub.pipeline.decisions import record_decision
 from connect_hub.pipeline.failures import cause, export_may_recover
 from connect_hub.secrets import redact
@@ -102,6 +103,7 @@ async def export_delivery(account: Account, delivery_id: int) -> list[Outcome]:
     head = await Delivery.get_or_none(id=delivery_id, account=account.name).only("id", "integration", "data_type")
     if head is None:
         return []
+    logs.bind(integration=head.integration, data_type=head.data_type)
     integration = account.integration(head.integration)
     size = _batch_size(integration, head.data_type)
     if size is not None and integration is not None:
@@ -343,5 +345,5 @@ async def _settle(
     if connection is not None:
         query = query.using_db(connection)
     await query.update(**values)
-    DELIVERIES.labels(delivery.integration, str(state)).inc()
+    observe_settled(delivery.integration, str(state), delivery.created_at)
     return Outcome(state=str(state), retry_in=retry_in, delivery_id=delivery.id)

@@ -44,6 +44,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
+from connect_hub import logs
 from connect_hub.account import Account
 from connect_hub.canonical import Canonical, load
 from connect_hub.contracts import Incoming, Integration, RawEvent, RuleContext
@@ -85,6 +86,7 @@ async def import_event(account: Account, event_id: int) -> list[int]:
     event = await _claim(account, event_id)
     if event is None:
         return []
+    logs.bind(integration=event.integration)
     if event.attempts > MAX_IMPORT_ATTEMPTS:
         await _finish(event, EventState.FAILED, (
             f"event {event.id} ({event.topic}) from {event.integration}: its import stopped its worker "

@@ -7,6 +7,7 @@ import logging
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from connect_hub import logs
 from connect_hub.contracts import Verdict, WebhookRequest
 from connect_hub.metrics import WEBHOOKS
 from connect_hub.pipeline.ingress import EventWriter
@@ -49,6 +50,7 @@ def webhook_endpoint(runtime: Runtime):
     async def receive(request: Request) -> Response:
         name = request.path_params["integration"]
         integration = account.integration(name)
+        logs.bind(integration=name)
         if integration is None:
             return JSONResponse({"error": f"no integration named {name!r}"}, status_code=404)
         try:
