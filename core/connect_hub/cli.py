@@ -210,38 +210,42 @@ def demo(
     """Show the whole loop live: shop orders to the warehouse, shipments and stock back to the shop.
 
     Runs the embedded hub with the simulators the account's connectors ship (a storefront and a
-    fulfiller among them), on a fresh store in a temporary folder, and ends by itself with a
-    summary (or on Ctrl-C).
+    fulfiller among them) on the account's own SQLite store, started afresh (so every run shows
+    the same counts, and ``connect-hub status`` beside it reads the same store), and ends by
+    itself with a summary counted from the store (or on Ctrl-C).
     """
-    import tempfile
-
     from connect_hub.config import load_config
-    from connect_hub.demo import NoDemo, for_world, summary
+    from connect_hub.demo import NoDemo, for_world, fresh_store, summary
     from connect_hub.world import running_world
 
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     cfg = _guard(lambda: load_config(config))
     if cfg.broker != "memory://":
         _fail(f"{config}: broker: the demo runs the embedded hub; use the in-process broker (memory://)")
-    with tempfile.TemporaryDirectory(prefix="connect-hub-demo-") as folder:
-        cfg = cfg.model_copy(update={"store": f"sqlite://{folder}/demo.db"})
-        try:
-            with running_world(cfg, pace=3.0, plugins=_plugins()) as world:
-                _announce(world.hub)
-                _announce_simulators(world)
-                show = for_world(world, orders=orders)
-                try:
-                    snapshot = show.run(console, timeout=timeout)
-                except KeyboardInterrupt:
-                    snapshot = show.snapshot()
-                code = summary(show, snapshot, console)
-                if serve_after:
-                    console.print("the hub, the shop and the warehouse keep running; Ctrl-C to stop")
-                    world.hub.wait_for_signal()
-        except NoDemo as exc:
-            _fail(f"{config}: integrations: {exc}")
-        except (HubError, RuntimeError, OSError) as exc:
-            _fail(str(exc))
+    try:
+        path = fresh_store(cfg.store)
+    except NoDemo as exc:
+        _fail(f"{config}: store: {exc}")
+    except OSError as exc:
+        _fail(f"{config}: store: cannot start the demo's store afresh: {exc}")
+    console.print(f"the demo's store: {path} (started afresh; `connect-hub status -c {config}` reads it while the demo runs)", soft_wrap=True)
+    try:
+        with running_world(cfg, pace=3.0, plugins=_plugins()) as world:
+            _announce(world.hub)
+            _announce_simulators(world)
+            show = for_world(world, orders=orders)
+            try:
+                snapshot = show.run(console, timeout=timeout)
+            except KeyboardInterrupt:
+                snapshot = show.snapshot()
+            code = summary(show, snapshot, console)
+            if serve_after:
+                console.print("the hub, the shop and the warehouse keep running; Ctrl-C to stop")
+                world.hub.wait_for_signal()
+    except NoDemo as exc:
+        _fail(f"{config}: integrations: {exc}")
+    except (HubError, RuntimeError, OSError) as exc:
+        _fail(str(exc))
     raise typer.Exit(code)
 
 
@@ -349,14 +353,54 @@ async def _poll_error(account: str, integration: str, data_type: Any) -> str | N
     return cursor.last_error if cursor is not None else None
 
 
+class NoStoreYet(Exception):
+    """The account's store does not exist yet, or has no tables: nothing has run on it."""
+
+
+def _sqlite_file(url: str) -> Path | None:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    path = parts.netloc + parts.path
+    return Path(path) if parts.scheme == "sqlite" and path and path != ":memory:" else None
+
+
 def _with_store(config: Path, work: Callable[[Any], Any]) -> Any:
-    """Open the store on a runtime's loop, run ``work(runtime)`` (a coroutine function), close."""
+    """Open the store on a runtime's loop, run ``work(runtime)`` (a coroutine function), close.
+
+    Raises NoStoreYet (with the sentence to show) when there is no store yet: a SQLite file
+    that does not exist is not created, and a store without the hub's tables is not read.
+    """
+    from tortoise.exceptions import OperationalError
+
     runtime = _guard(lambda: _runtime(config, migrate=False))
+    file = _sqlite_file(runtime.config.store)
+    if file is not None and not file.exists():
+        raise NoStoreYet(f"there is no store yet at {file}: nothing has run on this account. "
+                         f"`make run` (the demo) or `connect-hub serve -c {config}` creates it.")
     runtime.start()
     try:
         return runtime.run(work(runtime))
+    except OperationalError as exc:
+        if "no such table" not in str(exc) and "does not exist" not in str(exc):
+            raise
+        raise NoStoreYet(f"the store of {config} has no tables yet (the hub creates them when it starts, "
+                         f"or `connect-hub migrate -c {config}`)") from None
     finally:
         runtime.stop()
+
+
+def _store_or_fail(config: Path, work: Callable[[Any], Any]) -> Any:
+    try:
+        return _with_store(config, work)
+    except NoStoreYet as exc:
+        _fail(str(exc))
+
+
+def _wide_console() -> Console:
+    """The console, or a wide one when the output is no terminal (a pipe, a file): rich would
+    squeeze tables into 80 columns there."""
+    return console if console.is_terminal else Console(width=200)
 
 
 @app.command()
@@ -373,7 +417,12 @@ def status(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
         blocks = await RuleDecision.filter(account=rt.account.name, stage="import", blocked_by__isnull=False).order_by("-id").limit(10)
         return data, bad, notices, blocks
 
-    data, bad, notices, blocks = _with_store(config, gather)
+    try:
+        data, bad, notices, blocks = _with_store(config, gather)
+    except NoStoreYet as exc:
+        console.print(str(exc), soft_wrap=True, highlight=False)
+        return
+    out = _wide_console()
     table = Table(title=f"account {data['account']}  (queue depth: {data['queue_depth'] if data['queue_depth'] is not None else 'n/a'})")
     for column in ("integration", "connector", "events pending", "events failed", "pending", "done", "skipped", "failed", "dead"):
         table.add_column(column)
@@ -384,28 +433,28 @@ def status(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
             str(d.get("pending", 0) + d.get("running", 0)), str(d.get("done", 0)), str(d.get("skipped", 0)),
             _red(d.get("failed", 0)), _red(d.get("dead", 0)),
         )
-    console.print(table)
+    out.print(table)
     if bad:
         problems = Table(title="recent failed, dead and skipped deliveries")
         for column in ("delivery", "integration", "record", "state", "attempts", "rule", "why"):
             problems.add_column(column)
         for d in bad:
             problems.add_row(str(d.id), d.integration, str(d.record_id), d.state, str(d.attempts), d.blocked_by or "", (d.last_error or d.reason or "")[:120])
-        console.print(problems)
+        out.print(problems)
     if blocks:
         blocked = Table(title="recent imports blocked by rules")
         for column in ("event", "integration", "data type", "rule"):
             blocked.add_column(column)
         for b in blocks:
             blocked.add_row(str(b.event_id or ""), b.integration, b.data_type, b.blocked_by)
-        console.print(blocked)
+        out.print(blocked)
     if notices:
         recent = Table(title="recent notices from the connectors")
         for column in ("when", "integration", "kind", "message"):
             recent.add_column(column)
         for n in notices:
             recent.add_row(n.created_at.strftime("%Y-%m-%d %H:%M:%S"), n.integration, f"[bold yellow]{n.kind}[/]", n.message[:160])
-        console.print(recent)
+        out.print(recent)
 
 
 rules_app = typer.Typer(help="Rules: try them on a stored record or a sample, writing nothing.", no_args_is_help=True)
@@ -440,7 +489,7 @@ def rules_test(
         async def go(rt: Any) -> dict[str, Any]:
             return await dry_run_record(rt.account, record, integration=integration, stage=stage)
 
-        report = _guard(lambda: _with_store(config, go))
+        report = _guard(lambda: _store_or_fail(config, go))
     if as_json:
         console.print_json(data=report)
         return
@@ -500,7 +549,7 @@ def replay(
             return [], [i for i in event if await replaying.replay_event(name, i)]
         return [i for i in deliveries or [] if await replaying.replay_delivery(name, i)], []
 
-    replayed, events = _with_store(config, go_and_send(go))
+    replayed, events = _store_or_fail(config, go_and_send(go))
     if not all_failed and not replayed and not events:
         asked = event or deliveries or []
         what = "event" if event else "delivery"

@@ -15,7 +15,9 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -23,7 +25,7 @@ from rich.table import Table
 from tortoise.functions import Count
 
 from connect_hub.simulator import Fulfiller, SimulatedOrder, Storefront
-from connect_hub.store.models import Delivery, DeliveryState
+from connect_hub.store.models import Delivery, DeliveryState, Event, EventState
 from connect_hub.world import World
 
 
@@ -52,6 +54,7 @@ class Snapshot:
     warehouse_stock: dict[str, int]
     deliveries: dict[tuple[str, str, str], int]
     """``{(integration, data type, state): n}``."""
+    events_pending: int = 0
 
 
 class Demo:
@@ -68,9 +71,12 @@ class Demo:
         *,
         orders: int = 6,
         seed: int = 7,
+        report: Callable[[], StoreReport] | None = None,
     ):
         (self.shop_name, self.shop), (self.warehouse_name, self.warehouse) = shop, warehouse
         self.counts = counts
+        self.report = report
+        """What the store says about the deliveries and events (the summary counts from it)."""
         self.count = orders
         self.random = random.Random(seed)
         self.progress = Progress()
@@ -116,6 +122,7 @@ class Demo:
             warehouse_orders=self.warehouse.orders(),
             warehouse_stock=self.warehouse.stock(),
             deliveries=self.counts(),
+            events_pending=self.report().events_pending if self.report else 0,
         )
 
     def at_warehouse(self, snap: Snapshot, order_id: str) -> SimulatedOrder | None:
@@ -134,7 +141,7 @@ class Demo:
                 return False
         stock_equal = all(snap.shop_stock.get(sku) == qty for sku, qty in snap.warehouse_stock.items() if sku in snap.shop_stock)
         busy = sum(n for (_, _, state), n in snap.deliveries.items() if state in ("pending", "running"))
-        return stock_equal and busy == 0
+        return stock_equal and busy == 0 and snap.events_pending == 0
 
     # --- the show ---------------------------------------------------------------------------
 
@@ -168,15 +175,17 @@ class Demo:
         with Live(console=console, refresh_per_second=4, transient=False) as live:
             placed_at = time.monotonic()
             while time.monotonic() - started < timeout:
+                snap = self.snapshot()
                 if len(self.progress.orders) < self.count and time.monotonic() >= placed_at:
                     order_id = self.place_order()
                     if len(self.progress.orders) == 2:
                         to_cancel = order_id
                     placed_at = time.monotonic() + 1.0
-                elif to_cancel is not None:
+                elif to_cancel is not None and self.at_warehouse(snap, to_cancel) is not None:
+                    # once it is at the warehouse (the same moment every run: the counts match),
+                    # before the warehouse ships it
                     self.cancel_in_shop(to_cancel)
                     to_cancel = None
-                snap = self.snapshot()
                 live.update(self.render(snap, time.monotonic() - started))
                 if len(self.progress.orders) == self.count and to_cancel is None and self.settled(snap):
                     self.progress.done = True
@@ -193,7 +202,22 @@ def for_world(world: World, **options: Any) -> Demo:
         missing = "a storefront (a shop)" if not shops else "a fulfiller (a warehouse)"
         raise NoDemo(f"the demo needs {missing} among the account's simulators; this account's connectors ship none")
     runtime = world.hub.runtime
-    return Demo(shops[0], warehouses[0], lambda: runtime.run(delivery_counts(runtime.account.name)), **options)
+    name = runtime.account.name
+    return Demo(shops[0], warehouses[0], lambda: runtime.run(delivery_counts(name)),
+                report=lambda: runtime.run(store_report(name)), **options)
+
+
+def fresh_store(url: str) -> Path:
+    """Remove the previous demo's SQLite store at ``url`` (with its WAL files), so that every
+    run starts alike; its path. Raises NoDemo for a store that is no SQLite file."""
+    parts = urlsplit(url)
+    path = parts.netloc + parts.path
+    if parts.scheme != "sqlite" or not path or path == ":memory:":
+        raise NoDemo(f"the demo starts its store afresh, so it runs on a SQLite file (sqlite://var/connect-hub.db), not {parts.scheme}://")
+    file = Path(path)
+    for leftover in (file, file.with_name(file.name + "-wal"), file.with_name(file.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    return file
 
 
 async def delivery_counts(account: str) -> dict[tuple[str, str, str], int]:
@@ -201,21 +225,90 @@ async def delivery_counts(account: str) -> dict[tuple[str, str, str], int]:
     return {(r["integration"], r["data_type"], r["state"]): r["n"] for r in rows}
 
 
+@dataclass
+class StoreReport:
+    """What the store holds about this account's work, for the summary."""
+
+    synced: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+    """``{(integration, data type): (objects, deliveries)}`` done."""
+    outcomes: list[tuple[str, str, str, str, int]] = field(default_factory=list)
+    """``(state, integration, data type, reason, n)`` of skipped, failed and dead deliveries."""
+    pending: list[tuple[str, str, str, str, int]] = field(default_factory=list)
+    """``(integration, data type, state, why, n)`` of deliveries not finished yet."""
+    events_pending: int = 0
+    events_failed: list[tuple[str, str, int]] = field(default_factory=list)
+    """``(integration, error, n)``."""
+
+
+async def store_report(account: str) -> StoreReport:
+    report = StoreReport()
+    rows = await Delivery.filter(account=account).values("integration", "data_type", "state", "record_id", "last_error", "reason", "next_attempt_at")
+    done: dict[tuple[str, str], list[int]] = {}
+    grouped: dict[tuple[str, str, str, str], int] = {}
+    waiting: dict[tuple[str, str, str, str], int] = {}
+    for row in rows:
+        where = (row["integration"], row["data_type"])
+        state = row["state"]
+        if state == DeliveryState.DONE:
+            done.setdefault(where, []).append(row["record_id"])
+        elif state in (DeliveryState.SKIPPED, DeliveryState.FAILED, DeliveryState.DEAD):
+            reason = (row["reason"] if state == DeliveryState.SKIPPED else row["last_error"]) or "no reason recorded"
+            key = (state, *where, _reason(reason))
+            grouped[key] = grouped.get(key, 0) + 1
+        else:
+            why = (f"retrying after: {_reason(row['last_error'])}" if row["last_error"] else
+                   "waiting for its next try" if row["next_attempt_at"] else "waiting for a worker")
+            key = (*where, state, why)
+            waiting[key] = waiting.get(key, 0) + 1
+    report.synced = {where: (len(set(ids)), len(ids)) for where, ids in sorted(done.items())}
+    order = {DeliveryState.DEAD: 0, DeliveryState.FAILED: 1, DeliveryState.SKIPPED: 2}
+    report.outcomes = sorted(((*k, n) for k, n in grouped.items()), key=lambda o: (order[o[0]], o[1:]))
+    report.pending = sorted((*k, n) for k, n in waiting.items())
+    report.events_pending = await Event.filter(account=account, state=EventState.PENDING).count()
+    failed: dict[tuple[str, str], int] = {}
+    for row in await Event.filter(account=account, state=EventState.FAILED).values("integration", "last_error"):
+        key = (row["integration"], _reason(row["last_error"] or "no error recorded"))
+        failed[key] = failed.get(key, 0) + 1
+    report.events_failed = sorted((*k, n) for k, n in failed.items())
+    return report
+
+
+def _reason(text: str) -> str:
+    """One line of an error or reason, short enough for a summary row (ids left in: they help)."""
+    line = text.strip().splitlines()[0] if text.strip() else text
+    return line if len(line) <= 160 else line[:157] + "..."
+
+
 def summary(demo: Demo, snap: Snapshot, console: Console) -> int:
-    """Print what was synced and what failed; the exit code is 0 only if nothing failed."""
+    """Print what the store says was synced, skipped, failed and still pending; the exit code
+    is 0 only if the loop settled and nothing failed."""
     console.print()
-    counts = snap.deliveries
-    done = {(i, d): n for (i, d, s), n in counts.items() if s == DeliveryState.DONE}
-    failed = sum(n for (_, _, s), n in counts.items() if s in (DeliveryState.FAILED, DeliveryState.DEAD))
-    table = Table(title="summary")
-    table.add_column("synced")
-    table.add_column("count", justify="right")
-    table.add_row(f"orders sent to {demo.warehouse_name}", str(done.get((demo.warehouse_name, "orders"), 0)))
-    table.add_row(f"shipments written to {demo.shop_name}", str(done.get((demo.shop_name, "shipments"), 0)))
-    table.add_row(f"stock figures written to {demo.shop_name}", str(done.get((demo.shop_name, "stocks"), 0)))
-    table.add_row("orders cancelled before shipping", str(len(demo.progress.cancelled)))
+    report = demo.report() if demo.report else StoreReport()
+    table = Table(title="summary (counted from the store)")
+    for column in ("synced to", "data type", "objects"):
+        table.add_column(column, justify="right" if column == "objects" else "left")
+    for (integration, data_type), (objects, _) in report.synced.items():
+        table.add_row(integration, data_type, str(objects))
     console.print(table)
-    if not demo.progress.done:
-        console.print("[yellow]the loop had not settled when the demo ended[/]")
+    console.print(f"orders placed in {demo.shop_name}: {len(demo.progress.orders)}, of which cancelled before shipping: {len(demo.progress.cancelled)}")
+    for state, integration, data_type, reason, n in report.outcomes:
+        colour = "bold red" if state != DeliveryState.SKIPPED else "yellow"
+        console.print(f"[{colour}]{state}[/]: {n} {data_type} to {integration}: {reason}", highlight=False)
+    for integration, error, n in report.events_failed:
+        console.print(f"[bold red]failed[/]: {n} events from {integration}: {error}", highlight=False)
+    failed = sum(n for state, *_, n in report.outcomes if state != DeliveryState.SKIPPED) + sum(n for *_, n in report.events_failed)
+    if demo.progress.done:
+        console.print("[green]the loop settled[/]: every order is at the warehouse or cancelled, shipped back, and the stock is equal")
+    else:
+        console.print("[yellow]the loop had not settled when the demo ended[/]; still to do:")
+        for integration, data_type, state, why, n in report.pending:
+            console.print(f"  {n} {data_type} to {integration} ({state}): {why}", highlight=False)
+        if report.events_pending:
+            console.print(f"  {report.events_pending} events waiting to be imported")
+        unequal = sorted(sku for sku, qty in snap.warehouse_stock.items() if sku in snap.shop_stock and snap.shop_stock[sku] != qty)
+        if unequal:
+            console.print(f"  stock not equal yet for {', '.join(unequal)}")
+        if not report.pending and not report.events_pending and not unequal:
+            console.print("  nothing in the store: an order is still on its way through a simulator")
     console.print(f"failures: {'[green]none[/]' if failed == 0 else f'[bold red]{failed}[/] (see connect-hub status)'}")
     return 0 if failed == 0 and demo.progress.done else 1
