@@ -46,7 +46,7 @@ def serve(tmp_path: Path, warehouse: Warehouse) -> Iterator[tuple[Processes, int
             return False
 
     try:
-        wait_for(ready, timeout=60, what="the service to be ready")
+        wait_for(ready, timeout=90, what="the service to be ready")
         yield procs, process.pid, url
     finally:
         procs.stop_all()

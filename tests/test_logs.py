@@ -59,7 +59,7 @@ def test_serve_with_log_format_json_writes_only_json_lines_with_the_works_ids(tm
     procs.start("service", "serve", "--log-format", "json")
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: _up(url), timeout=60, what="the service")
+        wait_for(lambda: _up(url), timeout=90, what="the service")
         warehouse.fault(status=500, count=-1, path_prefix="/api/v1/orders", method="POST")
         body = order_body(id=51, number="51")
         assert httpx.post(f"{url}/webhooks/shop", content=body, headers=sign_headers(body, secret="wrong")).status_code == 401

@@ -66,7 +66,7 @@ def production(tmp_path: Path, postgres: str, redis_url: str, warehouse: Warehou
             return False
 
     try:
-        wait_for(ready, timeout=60, what="the service to be ready")
+        wait_for(ready, timeout=90, what="the service to be ready")
         yield procs, hub
     finally:
         procs.stop_all()
