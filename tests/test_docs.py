@@ -110,7 +110,7 @@ def test_every_public_name_of_the_simulator_base_is_documented() -> None:
     text = chapter("Simulators")
     for name in simulator.__all__:
         assert f"`{name}" in text, f"connect_hub.simulator.{name} is not in the reference's Simulators chapter"
-    public = lambda cls: [n for n, v in vars(cls).items() if not n.startswith("_") and callable(v) or isinstance(v, classmethod)]  # noqa: E731
+    public = lambda cls: [n for n, v in vars(cls).items() if not n.startswith("_") and callable(v) or isinstance(v, classmethod)]
     for method in public(simulator.WebhookSender):
         assert f"| `{method}(" in section("WebhookSender"), f"WebhookSender.{method} has no row in its table"
     for method in ("add", "clear", "take"):
@@ -125,7 +125,7 @@ def test_every_public_name_of_the_simulator_base_is_documented() -> None:
 
 @pytest.mark.parametrize("model", ["ConnectorUnderTest", "Sample"])
 def test_every_field_of_the_contract_suites_inputs_is_documented_with_its_type(model: str) -> None:
-    import connect_hub.testing as testing
+    from connect_hub import testing
 
     cls = getattr(testing, model)
     text, types = section(model), annotations(cls)
@@ -135,7 +135,7 @@ def test_every_field_of_the_contract_suites_inputs_is_documented_with_its_type(m
 
 
 def test_every_public_name_of_the_testing_kit_and_every_remote_method_is_documented() -> None:
-    import connect_hub.testing as testing
+    from connect_hub import testing
 
     text = chapter("Testing a connector: the contract suite")
     for name in testing.__all__:

@@ -176,7 +176,7 @@ def test_an_unreachable_subscriber_fails_without_blocking_the_sender() -> None:
 
 
 def test_a_removed_subscription_gets_nothing_more_and_its_retries_stop_at_once(receiver: Any) -> None:
-    url, caught, answers = receiver
+    url, caught, _answers = receiver
     sender = WebhookSender(sign=signer, retry_delays=(30.0, 30.0))
     sender.subscribe("http://127.0.0.1:9/gone", "s3cr3t")  # a receiver from an earlier test, gone
     try:
@@ -193,7 +193,7 @@ def test_a_removed_subscription_gets_nothing_more_and_its_retries_stop_at_once(r
 
 
 def test_a_reset_sender_is_as_new(receiver: Any) -> None:
-    url, caught, answers = receiver
+    url, _caught, answers = receiver
     answers += [500]
     sender = WebhookSender(sign=signer, retry_delays=(30.0,))
     sender.subscribe(url, "s3cr3t")
@@ -209,7 +209,7 @@ def test_a_reset_sender_is_as_new(receiver: Any) -> None:
 
 
 def test_subscribing_again_with_the_same_secret_keeps_what_is_under_way(receiver: Any) -> None:
-    url, caught, answers = receiver
+    url, _caught, answers = receiver
     answers += [500]
     sender = WebhookSender(sign=signer, retry_delays=(0.2,))
     sender.subscribe(url, "s3cr3t")

@@ -53,7 +53,7 @@ def test_flow_overrides_and_the_hub_secret_are_those_of_the_account_file() -> No
 def test_a_broken_plugin_is_the_one_line_the_hub_would_log() -> None:
     class Typo(DeskBox):
         @hookimpl
-        def hub_webhook_verfy(self, integration, request):  # noqa: ANN001, ANN201
+        def hub_webhook_verfy(self, integration, request):
             return None
 
     with pytest.raises(PluginError, match="^plugin 'under-test' is broken: "):

@@ -22,8 +22,7 @@ from connect_hub.actors import ACTOR_TIME_LIMIT_MS, Actors
 from connect_hub.broker import make_broker
 from connect_hub.config import AccountConfig
 from connect_hub.loop_worker import InProcessBroker, LoopWorker
-from connect_hub.pipeline.sweeper import free_leases_left_by_a_dead_run
-from connect_hub.pipeline.sweeper import Resent
+from connect_hub.pipeline.sweeper import Resent, free_leases_left_by_a_dead_run
 from connect_hub.plugins import Plugins
 from connect_hub.store.database import close_store, open_store
 

@@ -57,7 +57,15 @@ from connect_hub.pipeline.failures import cause, store_may_recover
 from connect_hub.pipeline.routing import plan_deliveries
 from connect_hub.rules import Decision
 from connect_hub.secrets import redact
-from connect_hub.store.models import Delivery, DeliveryState, Event, EventState, LedgerEntry, Link, Record
+from connect_hub.store.models import (
+    Delivery,
+    DeliveryState,
+    Event,
+    EventState,
+    LedgerEntry,
+    Link,
+    Record,
+)
 
 log = logging.getLogger(__name__)
 MAX_IMPORT_ATTEMPTS = 5

@@ -37,8 +37,8 @@ from connect_hub.contracts import (
     Verdict,
     WebhookRequest,
 )
-from connect_hub.manifest import DataType, Direction, Manifest
 from connect_hub.errors import PluginError
+from connect_hub.manifest import DataType, Direction, Manifest
 from connect_hub.simulator.faults import Fault
 from connect_hub.simulator.server import bind, serving
 from connect_hub.testing.integration import build_integration, connector_plugins
