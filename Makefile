@@ -1,12 +1,15 @@
 # The two set-up commands of the README: `make run` (the hub, embedded) and `make test` (the suite).
 # Both create .venv and install the project into it on first use; `make test` also installs from
 # Debian's packages what a fresh machine lacks: PHP and PHPUnit (for the companion WordPress
-# plugin), chromium with its chromedriver (the browser tests of the console) and prometheus
-# (its promtool checks the shipped alert rules).
+# plugin), PHP's extensions and MariaDB (the real WordPress + WooCommerce of tests/realshop),
+# chromium with its chromedriver (the browser tests) and prometheus (its promtool checks the
+# shipped alert rules).
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
-SYSTEM_PACKAGES = php-cli phpunit php-xml php-mbstring chromium chromium-driver prometheus
+SYSTEM_PACKAGES = php-cli phpunit php-xml php-mbstring php-mysql php-curl php-gd php-zip php-intl php-bcmath \
+  mariadb-server mariadb-client chromium chromium-driver prometheus
+PHP_MODULES = mysqli curl gd zip intl bcmath mbstring xml
 PHP_SOURCES = plugins/woocommerce/wordpress-plugin plugins/woocommerce/tests/php
 
 .PHONY: run test test-php test-python system-packages bench serve demo
@@ -27,7 +30,9 @@ test-python: $(BIN)/connect-hub system-packages
 system-packages:
 	@command -v php >/dev/null && command -v phpunit >/dev/null \
 	  && test -x /usr/bin/chromium && test -x /usr/bin/chromedriver && command -v promtool >/dev/null \
-	  || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES))
+	  && test -x /usr/sbin/mariadbd && command -v mariadb-install-db >/dev/null \
+	  && (for m in $(PHP_MODULES); do php -m | grep -qix "$$m" || exit 1; done) \
+	  || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 $(SYSTEM_PACKAGES))
 
 test-php: system-packages
 	find $(PHP_SOURCES) -name '*.php' -print0 | xargs -0 -n1 php -l >/dev/null
