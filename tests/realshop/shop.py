@@ -59,6 +59,7 @@ ADMIN_USER = "admin"
 ADMIN_PASSWORD = "admin-password-for-tests"
 ADMIN_EMAIL = "admin@shop.example"
 DB_NAME, DB_USER, DB_PASSWORD = "wordpress", "wordpress", "wordpress-for-tests"
+ROOT_PREFIX = "realshop-"
 RESULT_MARK = "\n@@realshop-result@@\n"
 PR_SET_PDEATHSIG = 1
 
@@ -402,10 +403,23 @@ def bring_up() -> RealShop:
 def _fresh_root() -> Path:
     """A new directory for one shop (short path: the MariaDB socket lives in it), readable by
     the database's user."""
-    root = Path(tempfile.mkdtemp(prefix="realshop-"))
+    _remove_abandoned_roots()
+    root = Path(tempfile.mkdtemp(prefix=ROOT_PREFIX))
     root.chmod(0o755)
+    (root / "owner.pid").write_text(str(os.getpid()))
     _chown_tree(root, _db_user())  # its socket, pid and error log go here
     return root
+
+
+def _remove_abandoned_roots() -> None:
+    """Directories of shops whose test process was killed (its processes died with it)."""
+    for owner in Path(tempfile.gettempdir()).glob(f"{ROOT_PREFIX}*/owner.pid"):
+        with contextlib.suppress(ValueError, OSError):
+            pid = int(owner.read_text())
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                shutil.rmtree(owner.parent, ignore_errors=True)
 
 
 def _copy_tree(source: Path, target: Path, *, hard_links: bool) -> None:
@@ -588,8 +602,11 @@ def _start_mariadb(shop: RealShop) -> None:
 
 def _start_php(shop: RealShop) -> None:
     log = open(shop.root / "php-server.log", "ab")  # noqa: SIM115 - the child keeps it
+    # PHP forks its workers, which the parent-death signal does not reach: a shell in front
+    # gets it instead and takes the whole process group with it.
+    command = ["php", "-S", f"127.0.0.1:{shop.port}", "-t", str(shop.docroot), str(PHP_FILES / "router.php")]
     shop._php = subprocess.Popen(
-        ["php", "-S", f"127.0.0.1:{shop.port}", "-t", str(shop.docroot), str(PHP_FILES / "router.php")],
+        ["sh", "-c", 'trap "trap - TERM; kill 0" TERM; "$@" & wait', "php-server", *command],
         env={**os.environ, "PHP_CLI_SERVER_WORKERS": "4"}, stdout=log, stderr=subprocess.STDOUT,
         preexec_fn=_child_setup(None), cwd=shop.docroot,
     )
