@@ -9,6 +9,7 @@ deliveries) instead of waiting for WP-Cron.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +21,7 @@ from connect_hub.config import parse_config
 from connect_hub.embedded import running_hub
 from connect_hub.runtime import Runtime
 from connect_hub_efulfillment.simulator.server import running_simulator
-from support import ENV, WAREHOUSE_KEY, Hub, Warehouse, free_port, loop_yaml, wait_for
+from support import ENV, WAREHOUSE_KEY, Hub, Warehouse, free_port, loop_yaml
 
 from realshop.shop import RealShop
 
@@ -70,17 +71,27 @@ def hub(realshop: RealShop, hub_config: Path) -> Iterator[Hub]:
 
 def hub_story(hub: Hub) -> str:
     """The hub's latest deliveries and events, for a failure message."""
-    lines = [f"delivery {d['id']} {d.get('integration')} {d.get('data_type')} {d['state']} {d.get('reason') or ''}" for d in hub.deliveries(limit="500")[-30:]]
+    lines = [f"delivery {d['id']} {d['integration']} {d['data_type']} {d['state']} {d['reason'] or ''} {d['last_error'] or ''}" for d in hub.deliveries(limit="500")[-30:]]
     lines += [f"event {e['id']} {e.get('integration')} {e.get('topic')} {e['state']} {e.get('error') or ''}" for e in hub.api("events?limit=500")["items"][-30:]]
     return "\n".join(lines)
 
 
-def wait_in(hub: Hub, condition: Any, what: str) -> Any:
-    """``wait_for`` that tells, when the wait fails, what the hub did meanwhile."""
-    try:
-        return wait_for(condition, timeout=WAIT, what=what)
-    except AssertionError as timeout:
-        raise AssertionError(f"{timeout}; the hub's latest:\n{hub_story(hub)}") from None
+def wait_in(hub: Hub, condition: Any, what: str, *, every: float = 0.1) -> Any:
+    """Poll ``condition`` every ``every`` seconds for up to WAIT seconds; when the wait fails,
+    say what the hub did meanwhile."""
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {WAIT}s waiting for {what}; the hub's latest:\n{hub_story(hub)}")
+
+
+def in_shop(hub: Hub, condition: Any, what: str) -> Any:
+    """``wait_in`` for a condition read from the shop: once a second (each look is a WordPress
+    request, which costs the shop as much as the hub's own)."""
+    return wait_in(hub, condition, what, every=1.0)
 
 
 def our_webhooks(shop: RealShop, hub: Hub) -> list[dict[str, Any]]:
@@ -90,7 +101,7 @@ def our_webhooks(shop: RealShop, hub: Hub) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def onboarded(realshop: RealShop, hub: Hub) -> Hub:
     """The hub once onboarding at its start registered its webhooks in the shop."""
-    wait_for(lambda: {h["topic"] for h in our_webhooks(realshop, hub) if h["status"] == "active"} == TOPICS, timeout=WAIT, what="the hub's webhooks in the shop")
+    in_shop(hub, lambda: {h["topic"] for h in our_webhooks(realshop, hub) if h["status"] == "active"} == TOPICS, "the hub's webhooks in the shop")
     return hub
 
 
@@ -172,10 +183,10 @@ def test_onboarding_passes_its_checks_and_registers_the_webhooks_which_the_shop_
 
 def test_the_catalogue_with_a_variable_product_reaches_the_hub(onboarded: Hub, catalogue: Catalogue) -> None:
     wanted = {f"sku:{catalogue.mug_sku}", f"sku:{catalogue.tee_sku}", *(f"sku:{catalogue.tee_sku}-{s}" for s in "SML")}
-    wait_for(lambda: wanted <= {r["key"] for r in records(onboarded, "products")}, timeout=WAIT, what="the products in the hub")
+    wait_in(onboarded, lambda: wanted <= {r["key"] for r in records(onboarded, "products")}, "the products in the hub")
     onboarded.runtime.actors.poll.send("shop", "products")  # the poll adds the variations' parent SKU
     variation = lambda: next(r for r in records(onboarded, "products") if r["key"] == f"sku:{catalogue.tee_sku}-L")  # noqa: E731
-    wait_for(lambda: variation()["data"].get("parent_sku") == catalogue.tee_sku, timeout=WAIT, what="the variation's parent SKU")
+    wait_in(onboarded, lambda: variation()["data"].get("parent_sku") == catalogue.tee_sku, "the variation's parent SKU")
     assert variation()["data"]["attributes"] == {"Size": "L"}
 
 
@@ -184,7 +195,7 @@ def test_the_catalogue_with_a_variable_product_reaches_the_hub(onboarded: Hub, c
 
 def test_a_guest_order_reaches_the_warehouse_with_its_variation(realshop: RealShop, onboarded: Hub, catalogue: Catalogue, warehouse: Warehouse) -> None:
     order = place_order(realshop, catalogue, email="Guest.Buyer@Example.test")
-    sent = wait_for(lambda: at_warehouse(warehouse, order["id"]), timeout=WAIT, what="the guest order at the warehouse")
+    sent = wait_in(onboarded, lambda: at_warehouse(warehouse, order["id"]), "the guest order at the warehouse")
     assert lines_of(sent) == sorted([(catalogue.mug_sku, 2), (f"{catalogue.tee_sku}-L", 1)])
     assert sent["create_requests"] == 1
     contacts = records(onboarded, "contacts")
@@ -195,21 +206,21 @@ def test_a_registered_customers_order_reaches_the_warehouse_under_the_customer(r
     email = f"ben-{uuid.uuid4().hex[:6]}@example.test"
     customer = realshop.api("POST", "customers", json={"email": email, "first_name": "Ben", "last_name": "Meyer", "billing": {"first_name": "Ben", "last_name": "Meyer", "email": email, **ADDRESS}})
     order = place_order(realshop, catalogue, email=email, customer_id=customer["id"], lines=(("M", 2),))
-    sent = wait_for(lambda: at_warehouse(warehouse, order["id"]), timeout=WAIT, what="the customer's order at the warehouse")
+    sent = wait_in(onboarded, lambda: at_warehouse(warehouse, order["id"]), "the customer's order at the warehouse")
     assert lines_of(sent) == [(f"{catalogue.tee_sku}-M", 2)]
     assert sent["email"] == email
-    wait_for(lambda: [r for r in records(onboarded, "contacts") if r["data"].get("email") == email], timeout=WAIT, what="the customer's contact")
+    wait_in(onboarded, lambda: [r for r in records(onboarded, "contacts") if r["data"].get("email") == email], "the customer's contact")
     contacts = [r for r in records(onboarded, "contacts") if r["data"].get("email") == email]
     assert len(contacts) == 1, contacts  # the customer and the order's billing are one contact
 
 
 def test_an_order_edited_before_it_ships_reaches_the_warehouse_updated(realshop: RealShop, onboarded: Hub, catalogue: Catalogue, warehouse: Warehouse) -> None:
     order = place_order(realshop, catalogue, email="editor@example.test")
-    wait_for(lambda: at_warehouse(warehouse, order["id"]), timeout=WAIT, what="the order at the warehouse")
+    wait_in(onboarded, lambda: at_warehouse(warehouse, order["id"]), "the order at the warehouse")
     mug_line = next(item for item in order["line_items"] if item["product_id"] == catalogue.mug["id"])
     realshop.api("PUT", f"orders/{order['id']}", json={"line_items": [{"id": mug_line["id"], "quantity": 5}]})
     realshop.deliver_webhooks()
-    wait_for(lambda: lines_of(at_warehouse(warehouse, order["id"])) == sorted([(catalogue.mug_sku, 5), (f"{catalogue.tee_sku}-L", 1)]), timeout=WAIT, what="the edited order at the warehouse")
+    wait_in(onboarded, lambda: lines_of(at_warehouse(warehouse, order["id"])) == sorted([(catalogue.mug_sku, 5), (f"{catalogue.tee_sku}-L", 1)]), "the edited order at the warehouse")
     assert at_warehouse(warehouse, order["id"])["create_requests"] == 1
 
 
@@ -218,14 +229,14 @@ def test_an_order_edited_before_it_ships_reaches_the_warehouse_updated(realshop:
 
 def test_a_shipment_completes_the_order_with_exactly_one_customer_note(realshop: RealShop, onboarded: Hub, catalogue: Catalogue, warehouse: Warehouse) -> None:
     order = place_order(realshop, catalogue, email="parcel@example.test", lines=(("S", 1),))
-    wait_for(lambda: at_warehouse(warehouse, order["id"]), timeout=WAIT, what="the order at the warehouse")
+    wait_in(onboarded, lambda: at_warehouse(warehouse, order["id"]), "the order at the warehouse")
     realshop.clear_mails()
     httpx.post(f"{warehouse.url}/_sim/orders/shop-{order['id']}/ship", json={"carrier": "DHL", "tracking_code": "RS00012345", "tracking_url": "https://track.example/RS00012345"}).raise_for_status()
-    wait_for(lambda: realshop.api("GET", f"orders/{order['id']}")["status"] == "completed", timeout=WAIT, what="the order completed in the shop")
+    in_shop(onboarded, lambda: realshop.api("GET", f"orders/{order['id']}")["status"] == "completed", "the order completed in the shop")
     notes = lambda: [n for n in realshop.api("GET", f"orders/{order['id']}/notes") if n["customer_note"] and "RS00012345" in n["note"]]  # noqa: E731
-    wait_for(notes, timeout=WAIT, what="the tracking note")
+    in_shop(onboarded, notes, "the tracking note")
     realshop.deliver_webhooks()  # the shop's own order.updated comes back to the hub: no second note
-    wait_for(lambda: all(d["state"] in ("done", "skipped", "failed") for d in onboarded.deliveries(integration="shop")), timeout=WAIT, what="the hub idle")
+    wait_in(onboarded, lambda: all(d["state"] in ("done", "skipped", "failed") for d in onboarded.deliveries(integration="shop", limit="500")), "the hub idle")
     assert len(notes()) == 1
     mails = [m for m in realshop.mails() if "parcel@example.test" in m["to"]]
     assert any("RS00012345" in m["message"] for m in mails), [m["subject"] for m in mails]
@@ -236,8 +247,8 @@ def test_stock_from_the_warehouse_reaches_a_product_and_a_variation(realshop: Re
     available = {item["sku"]: item["quantity"] for item in listed}  # on hand less what open orders there hold
     mug, small = available[catalogue.mug_sku], available[f"{catalogue.tee_sku}-S"]
     assert mug != catalogue.mug["stock_quantity"] and small != catalogue.sizes["S"]["stock_quantity"]
-    wait_in(onboarded, lambda: realshop.api("GET", f"products/{catalogue.mug['id']}")["stock_quantity"] == mug, "the mug's stock")
-    wait_in(onboarded, lambda: realshop.api("GET", f"products/{catalogue.tee['id']}/variations/{catalogue.sizes['S']['id']}")["stock_quantity"] == small, "the variation's stock")
+    in_shop(onboarded, lambda: realshop.api("GET", f"products/{catalogue.mug['id']}")["stock_quantity"] == mug, "the mug's stock")
+    in_shop(onboarded, lambda: realshop.api("GET", f"products/{catalogue.tee['id']}/variations/{catalogue.sizes['S']['id']}")["stock_quantity"] == small, "the variation's stock")
 
 
 # --- customers ---------------------------------------------------------------------------------
@@ -248,10 +259,10 @@ def test_a_customer_updated_in_the_shop_updates_the_hubs_contact(realshop: RealS
     customer = realshop.api("POST", "customers", json={"email": email, "first_name": "Cara", "last_name": "Old"})
     realshop.deliver_webhooks()
     contact = lambda: next((r for r in records(onboarded, "contacts") if r["data"].get("email") == email), None)  # noqa: E731
-    wait_for(contact, timeout=WAIT, what="the new customer in the hub")
+    wait_in(onboarded, contact, "the new customer in the hub")
     realshop.api("PUT", f"customers/{customer['id']}", json={"last_name": "New", "billing": {"phone": "+49 30 1234567"}})
     realshop.deliver_webhooks()
-    wait_for(lambda: contact()["data"].get("last_name") == "New", timeout=WAIT, what="the updated contact")
+    wait_in(onboarded, lambda: contact()["data"].get("last_name") == "New", "the updated contact")
 
 
 # --- webhooks going wrong --------------------------------------------------------------------------
@@ -261,12 +272,12 @@ def test_a_webhook_the_shop_disabled_is_replaced_and_deliveries_resume(realshop:
     victim = next(h for h in our_webhooks(realshop, onboarded) if h["topic"] == "order.created")
     realshop.php(f"$w = wc_get_webhook( {victim['id']} ); $w->set_status( 'disabled' ); $w->set_failure_count( 7 ); $w->save(); return null;")
     onboarded.runtime.actors.maintain.send("shop")
-    notices = wait_for(lambda: [n for n in onboarded.api("notices")["items"] if "order.created" in n["message"]], timeout=WAIT, what="a notice about the webhook")
+    notices = wait_in(onboarded, lambda: [n for n in onboarded.api("notices")["items"] if "order.created" in n["message"]], "a notice about the webhook")
     assert notices[0]["kind"] == "webhook_recreated"
     active = [h for h in our_webhooks(realshop, onboarded) if h["topic"] == "order.created"]
     assert [h["status"] for h in active] == ["active"] and active[0]["id"] != victim["id"]
     order = place_order(realshop, catalogue, email="after-heal@example.test")
-    wait_for(lambda: at_warehouse(warehouse, order["id"]), timeout=WAIT, what="an order after the repair")
+    wait_in(onboarded, lambda: at_warehouse(warehouse, order["id"]), "an order after the repair")
 
 
 def test_orders_whose_webhooks_were_lost_arrive_by_reconciliation(realshop: RealShop, onboarded: Hub, catalogue: Catalogue, warehouse: Warehouse) -> None:
@@ -279,5 +290,5 @@ def test_orders_whose_webhooks_were_lost_arrive_by_reconciliation(realshop: Real
     realshop.deliver_webhooks()
     assert at_warehouse(warehouse, order["id"]) is None
     onboarded.runtime.actors.poll.send("shop", "orders")
-    sent = wait_for(lambda: at_warehouse(warehouse, order["id"]), timeout=WAIT, what="the order by reconciliation")
+    sent = wait_in(onboarded, lambda: at_warehouse(warehouse, order["id"]), "the order by reconciliation")
     assert lines_of(sent) == [(catalogue.mug_sku, 1)]
