@@ -295,3 +295,25 @@ def test_orders_whose_webhooks_were_lost_arrive_by_reconciliation(realshop: Real
     onboarded.runtime.actors.poll.send("shop", "orders")
     sent = wait_in(onboarded, lambda: at_warehouse(warehouse, order["id"]), "the order by reconciliation")
     assert lines_of(sent) == [(catalogue.mug_sku, 1)]
+
+
+def test_an_order_cancelled_in_the_shop_before_it_ships_is_withdrawn_at_the_warehouse(realshop: RealShop, onboarded: Hub, catalogue: Catalogue, warehouse: Warehouse) -> None:
+    order = place_order(realshop, catalogue, email="changed-mind@example.test", lines=(("mug", 1),))
+    wait_in(onboarded, lambda: at_warehouse(warehouse, order["id"]), "the order at the warehouse")
+    realshop.api("PUT", f"orders/{order['id']}", json={"status": "cancelled"})
+    realshop.deliver_webhooks()
+    wait_in(onboarded, lambda: at_warehouse(warehouse, order["id"])["status"] == "cancelled", "the order cancelled at the warehouse")
+
+
+def test_a_line_without_sku_fails_the_order_with_a_reason_naming_it(realshop: RealShop, onboarded: Hub, catalogue: Catalogue, warehouse: Warehouse) -> None:
+    bare = realshop.api("POST", "products", json={"name": "Handmade card", "regular_price": "2.00"})
+    order = realshop.api("POST", "orders", json={
+        "status": "processing", "set_paid": True, "billing": {"first_name": "No", "last_name": "Sku", "email": "nosku@example.test", **ADDRESS},
+        "shipping": {"first_name": "No", "last_name": "Sku", **ADDRESS},
+        "line_items": [{"product_id": catalogue.mug["id"], "quantity": 1}, {"product_id": bare["id"], "quantity": 1}],
+    })
+    realshop.deliver_webhooks()
+    reference = f"shop-{order['number']}"
+    failed = wait_in(onboarded, lambda: [d for d in onboarded.deliveries(integration="warehouse", limit="500") if d["state"] == "failed" and reference in (d["last_error"] or "")], "the order's delivery failing")
+    assert "Handmade card" in failed[0]["last_error"] and "no SKU" in failed[0]["last_error"]
+    assert at_warehouse(warehouse, order["id"]) is None
