@@ -48,3 +48,30 @@ def test_mail_is_captured_and_the_debug_log_has_no_php_errors(realshop: RealShop
     realshop.php("wp_mail( 'someone@example.test', 'Hello', 'Body text' ); return null;")
     assert any(m["subject"] == "Hello" and m["to"] == ["someone@example.test"] for m in realshop.mails())
     assert "PHP Fatal" not in realshop.debug_messages()
+
+
+def test_without_the_archives_the_reason_says_how_to_get_them(tmp_path, monkeypatch) -> None:
+    import pytest
+
+    from realshop import shop
+
+    monkeypatch.setenv(shop.WORDPRESS_ENV, str(tmp_path / "missing.tar.gz"))
+    with pytest.raises(shop.Unavailable) as missing:
+        shop.archives()
+    assert "missing.tar.gz not found" in str(missing.value)
+    assert "https://wordpress.org/wordpress-6.8.8.tar.gz" in str(missing.value) and shop.WOOCOMMERCE_ENV in str(missing.value)
+
+
+def test_under_ci_missing_archives_fail_the_realshop_tests_instead_of_skipping(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from realshop.shop import WORDPRESS_ENV
+
+    here = Path(__file__)
+    env = {**os.environ, WORDPRESS_ENV: str(tmp_path / "missing.tar.gz"), "CI": "true"}
+    command = [sys.executable, "-m", "pytest", str(here), "-q", "-p", "no:cacheprovider", "-k", "mail_is_captured"]
+    failed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False, cwd=here.parents[2])
+    assert failed.returncode == 1 and "CI must run the realshop tests" in failed.stdout, failed.stdout
