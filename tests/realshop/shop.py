@@ -492,7 +492,7 @@ def _cached_install(wordpress: Path, woocommerce: Path) -> Path:
             shutil.rmtree(base, ignore_errors=True)
             base.mkdir()
             for part in ("docroot", "mysql", "meta.json"):
-                subprocess.run(["cp", "-a", str(build / part), str(base / part)], check=True)
+                shutil.move(build / part, base / part)  # a rename on one file system
         finally:
             shutil.rmtree(build, ignore_errors=True)
     return base
