@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from realshop.shop import RealShop, Unavailable, bring_up
 
 HERE = Path(__file__).resolve().parent

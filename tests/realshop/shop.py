@@ -34,7 +34,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -108,7 +108,7 @@ _previous_sigterm: Any = None
 
 
 def _stop_all() -> None:
-    for shop in list(_RUNNING):
+    for shop in _RUNNING:
         shop.stop()
 
 
@@ -377,10 +377,10 @@ class RealShop:
             # (a directory left by a killed rm goes at the next bring-up, having no live owner).
             subprocess.Popen(["rm", "-rf", str(self.root)], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-    def __enter__(self) -> RealShop:
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
 
@@ -416,7 +416,7 @@ def bring_up() -> RealShop:
         _start_php(shop)
     except BaseException:
         with contextlib.suppress(NameError):
-            shop.stop()  # noqa: F821 - set when the copies worked
+            shop.stop()
         shutil.rmtree(root, ignore_errors=True)
         raise
     return shop
@@ -522,10 +522,11 @@ def _build_install(root: Path, wordpress: Path, woocommerce: Path) -> None:
     try:
         _start_mariadb(shop)
         subprocess.run(
-            ["mariadb", f"--socket={shop.socket}", "-u", "root", "-e",
-             f"CREATE DATABASE {DB_NAME} CHARACTER SET utf8mb4; CREATE USER '{DB_USER}'@'%' IDENTIFIED BY '{DB_PASSWORD}'; "
-             f"CREATE USER '{DB_USER}'@'localhost' IDENTIFIED BY '{DB_PASSWORD}'; "
-             f"GRANT ALL ON {DB_NAME}.* TO '{DB_USER}'@'%'; GRANT ALL ON {DB_NAME}.* TO '{DB_USER}'@'localhost';"],
+            ["mariadb", f"--socket={shop.socket}", "-u", "root", "-e", (
+                f"CREATE DATABASE {DB_NAME} CHARACTER SET utf8mb4; CREATE USER '{DB_USER}'@'%' IDENTIFIED BY '{DB_PASSWORD}'; "
+                f"CREATE USER '{DB_USER}'@'localhost' IDENTIFIED BY '{DB_PASSWORD}'; "
+                f"GRANT ALL ON {DB_NAME}.* TO '{DB_USER}'@'%'; GRANT ALL ON {DB_NAME}.* TO '{DB_USER}'@'localhost';"
+            )],
             check=True, capture_output=True, timeout=60,
         )
         _write_config(shop)
@@ -608,7 +609,7 @@ def _start_mariadb(shop: RealShop) -> None:
         ["mariadbd", "--no-defaults", f"--datadir={shop.root / 'mysql'}", f"--socket={shop.socket}", f"--port={shop.db_port}",
          "--bind-address=127.0.0.1", f"--pid-file={shop.root / 'mariadb.pid'}", "--skip-name-resolve", "--innodb-buffer-pool-size=64M",
          "--innodb-log-file-size=16M", "--innodb-flush-log-at-trx-commit=0", "--skip-log-bin", "--max-connections=50", f"--log-error={shop.root / 'mariadb.err'}"],
-        stdout=log, stderr=subprocess.STDOUT, preexec_fn=_child_setup(user), cwd=shop.root,
+        stdout=log, stderr=subprocess.STDOUT, preexec_fn=_child_setup(user), cwd=shop.root,  # noqa: PLW1509 - setuid, then the death signal (which a setuid clears)
     )
     log.close()
     deadline = time.monotonic() + 60
@@ -630,7 +631,7 @@ def _start_php(shop: RealShop) -> None:
     shop._php = subprocess.Popen(
         ["sh", "-c", 'trap "trap - TERM; kill 0" TERM; "$@" & wait', "php-server", *command],
         env={**os.environ, "PHP_CLI_SERVER_WORKERS": "4"}, stdout=log, stderr=subprocess.STDOUT,
-        preexec_fn=_child_setup(None), cwd=shop.docroot,
+        preexec_fn=_child_setup(None), cwd=shop.docroot,  # noqa: PLW1509 - the death signal needs it
     )
     log.close()
     deadline = time.monotonic() + 60

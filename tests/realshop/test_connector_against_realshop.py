@@ -22,9 +22,8 @@ from connect_hub.config import parse_config
 from connect_hub.embedded import running_hub
 from connect_hub.runtime import Runtime
 from connect_hub_efulfillment.simulator.server import running_simulator
-from support import ENV, WAREHOUSE_KEY, Hub, Warehouse, free_port, loop_yaml
-
 from realshop.shop import RealShop
+from support import ENV, WAREHOUSE_KEY, Hub, Warehouse, free_port, loop_yaml
 
 TOPICS = {"order.created", "order.updated", "product.created", "product.updated", "customer.created", "customer.updated"}
 WAIT = 60
@@ -175,7 +174,7 @@ def test_onboarding_passes_its_checks_and_registers_the_webhooks_which_the_shop_
     checks = onboarded.runtime.run(onboarded.runtime.account.plugins.onboard_check(shop))  # as `connect-hub onboard shop`
     assert [(c.name, c.ok) for c in checks if not c.ok] == []
     assert len(checks) >= 5 and any("9.9.5" in c.message for c in checks), [(c.name, c.message) for c in checks]
-    ids = lambda: sorted((h["id"], h["status"]) for h in our_webhooks(realshop, onboarded))  # noqa: E731
+    ids = lambda: sorted((h["id"], h["status"]) for h in our_webhooks(realshop, onboarded))
     assert ids() == sorted((h["id"], h["status"]) for h in hooks)  # again: nothing added or replaced
 
 
@@ -186,7 +185,7 @@ def test_the_catalogue_with_a_variable_product_reaches_the_hub(onboarded: Hub, c
     wanted = {f"sku:{catalogue.mug_sku}", f"sku:{catalogue.tee_sku}", *(f"sku:{catalogue.tee_sku}-{s}" for s in "SML")}
     wait_in(onboarded, lambda: wanted <= {r["key"] for r in records(onboarded, "products")}, "the products in the hub")
     onboarded.runtime.actors.poll.send("shop", "products")  # the poll adds the variations' parent SKU
-    variation = lambda: next(r for r in records(onboarded, "products") if r["key"] == f"sku:{catalogue.tee_sku}-L")  # noqa: E731
+    variation = lambda: next(r for r in records(onboarded, "products") if r["key"] == f"sku:{catalogue.tee_sku}-L")
     wait_in(onboarded, lambda: variation()["data"].get("parent_sku") == catalogue.tee_sku, "the variation's parent SKU")
     assert variation()["data"]["attributes"] == {"Size": "L"}
 
@@ -212,7 +211,7 @@ def test_a_guest_who_registers_orders_again_as_the_same_contact(realshop: RealSh
     sent = wait_in(onboarded, lambda: at_warehouse(warehouse, order["id"]), "the customer's order at the warehouse")
     assert lines_of(sent) == [(f"{catalogue.tee_sku}-M", 2)]
     assert sent["email"] == email
-    linked = lambda: [r for r in records(onboarded, "contacts") if (r["data"].get("email") or "").lower() == email]  # noqa: E731
+    linked = lambda: [r for r in records(onboarded, "contacts") if (r["data"].get("email") or "").lower() == email]
     wait_in(onboarded, lambda: any(r["data"].get("first_name") == "Ben" for r in linked()), "the customer's contact")
     assert len(linked()) == 1, linked()  # the guest, the customer and the order's billing are one contact
     assert linked()[0]["key"] == f"email:{email}"
@@ -237,7 +236,7 @@ def test_a_shipment_completes_the_order_with_exactly_one_customer_note(realshop:
     realshop.clear_mails()
     httpx.post(f"{warehouse.url}/_sim/orders/shop-{order['id']}/ship", json={"carrier": "DHL", "tracking_code": "RS00012345", "tracking_url": "https://track.example/RS00012345"}).raise_for_status()
     in_shop(onboarded, lambda: realshop.api("GET", f"orders/{order['id']}")["status"] == "completed", "the order completed in the shop")
-    notes = lambda: [n for n in realshop.api("GET", f"orders/{order['id']}/notes") if n["customer_note"] and "RS00012345" in n["note"]]  # noqa: E731
+    notes = lambda: [n for n in realshop.api("GET", f"orders/{order['id']}/notes") if n["customer_note"] and "RS00012345" in n["note"]]
     in_shop(onboarded, notes, "the tracking note")
     realshop.deliver_webhooks()  # the shop's own order.updated comes back to the hub: no second note
     wait_in(onboarded, lambda: all(d["state"] in ("done", "skipped", "failed") for d in onboarded.deliveries(integration="shop", limit="500")), "the hub idle")
@@ -262,7 +261,7 @@ def test_a_customer_updated_in_the_shop_updates_the_hubs_contact(realshop: RealS
     email = f"cara-{uuid.uuid4().hex[:6]}@example.test"
     customer = realshop.api("POST", "customers", json={"email": email, "first_name": "Cara", "last_name": "Old"})
     realshop.deliver_webhooks()
-    contact = lambda: next((r for r in records(onboarded, "contacts") if r["data"].get("email") == email), None)  # noqa: E731
+    contact = lambda: next((r for r in records(onboarded, "contacts") if r["data"].get("email") == email), None)
     wait_in(onboarded, contact, "the new customer in the hub")
     realshop.api("PUT", f"customers/{customer['id']}", json={"last_name": "New", "billing": {"phone": "+49 30 1234567"}})
     realshop.deliver_webhooks()

@@ -21,7 +21,7 @@ def test_a_webhook_reaches_a_loopback_receiver_when_the_queue_runs(realshop: Rea
     received: list[dict] = []
 
     class Receiver(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["content-length"] or 0))
             received.append({"topic": self.headers.get("x-wc-webhook-topic"), "body": body})
             self.send_response(200)
@@ -52,7 +52,6 @@ def test_mail_is_captured_and_the_debug_log_has_no_php_errors(realshop: RealShop
 
 def test_without_the_archives_the_reason_says_how_to_get_them(tmp_path, monkeypatch) -> None:
     import pytest
-
     from realshop import shop
 
     monkeypatch.setenv(shop.WORDPRESS_ENV, str(tmp_path / "missing.tar.gz"))
