@@ -12,7 +12,7 @@ SYSTEM_PACKAGES = php-cli phpunit php-xml php-mbstring php-mysql php-curl php-gd
 PHP_MODULES = mysqli curl gd zip intl bcmath mbstring xml
 PHP_SOURCES = plugins/woocommerce/wordpress-plugin plugins/woocommerce/tests/php
 
-.PHONY: run test test-php test-python system-packages bench serve demo
+.PHONY: run test test-php test-python model-test system-packages bench serve demo
 
 $(BIN)/connect-hub: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ test: test-php test-python
 
 test-python: $(BIN)/connect-hub system-packages
 	$(BIN)/python -m pytest
+
+# The model-based test of a shop's day, exploring new sequences (`make test` runs a bounded set).
+MODEL_EXAMPLES ?= 2000
+model-test: $(BIN)/connect-hub
+	MODEL_EXAMPLES=$(MODEL_EXAMPLES) $(BIN)/python -m pytest tests/test_shop_day_model.py -x -q
 
 system-packages:
 	@command -v php >/dev/null && command -v phpunit >/dev/null \

@@ -7,7 +7,8 @@ for anonymous requests (``woocommerce_rest_cannot_view``...), then the handler. 
 
 Control routes need no key:
 
-- ``POST /_sandbox/reset``: forget everything (keys and options stay).
+- ``POST /_sandbox/reset``: forget everything (keys and options stay); with
+  ``{"keep_webhooks": true}`` the webhooks stay and ids go on (a hub reused on an empty shop).
 - ``POST /_sandbox/seed`` ``{"extra_products": 0}``: a small catalogue and one customer.
 - ``POST /_sandbox/orders`` ``{"lines": [{"sku", "quantity"}], "email", "status"}``: an order
   as a shopper places it (status processing by default, stock reduced, webhooks queued).
@@ -23,7 +24,8 @@ Control routes need no key:
 - ``POST /_sandbox/run-queue``: run the webhook queue now; answers the sends.
 - ``POST /_sandbox/deliveries/duplicate``, ``/hold``, ``/drop`` ``{"count", "topic",
   "resource_id"}``: the next matching deliveries are sent twice, held back, or lost;
-  ``POST /_sandbox/deliveries/release`` sends the held ones now (answers the sends).
+  ``POST /_sandbox/deliveries/release`` sends the held ones now (answers the sends);
+  ``DELETE /_sandbox/deliveries/mishaps`` forgets those that have not befallen a delivery yet.
 - ``GET /_sandbox/deliveries``: every ping and delivery with the status it was answered.
 - ``GET /_sandbox/state``: products with stock, orders with status and notes, customers,
   webhooks with status and failure count.
@@ -247,6 +249,7 @@ def create_app(
         Route("/_sandbox/run-queue", control(sandbox_run_queue), methods=["POST"]),
         Route("/_sandbox/deliveries", control(sandbox_deliveries), methods=["GET"]),
         Route("/_sandbox/deliveries/release", control(sandbox_release), methods=["POST"]),
+        Route("/_sandbox/deliveries/mishaps", control(sandbox_forget_mishaps), methods=["DELETE"]),
         Route("/_sandbox/deliveries/{kind}", control(sandbox_mishap), methods=["POST"]),
         Route("/_sandbox/state", control(sandbox_state), methods=["GET"]),
         Route("/_sandbox/stock-writes", control(sandbox_stock_writes), methods=["GET"]),
@@ -709,7 +712,11 @@ async def sandbox_shipment(request: Request, shop: Shop) -> Response:
 
 
 async def sandbox_reset(request: Request, shop: Shop) -> Response:
-    shop.state.reset()
+    body = await _body(request)
+    keep = body.get("keep_webhooks", False) if isinstance(body, dict) else None
+    if not isinstance(keep, bool):
+        raise ShopError(422, "sandbox_invalid_reset", "keep_webhooks must be true or false")
+    shop.state.reset(keep_webhooks=keep)
     return Response(status_code=204)
 
 
@@ -751,6 +758,10 @@ async def sandbox_mishap(request: Request, shop: Shop) -> Response:
         raise ShopError(422, "invalid_mishap", f"a mishap is an object with keys {sorted(known)}")
     shop.state.webhooks.add_mishap(Mishap(kind, **body))
     return wc_json(shop.state, {"queued": len(shop.state.webhooks.mishaps)}, 201)
+
+
+async def sandbox_forget_mishaps(request: Request, shop: Shop) -> Response:
+    return wc_json(shop.state, {"forgotten": shop.state.webhooks.forget_mishaps()})
 
 
 async def sandbox_release(request: Request, shop: Shop) -> Response:

@@ -88,8 +88,10 @@ class SandboxClient:
     def state(self) -> Json:
         return self._control("GET", "/state")
 
-    def reset(self, *, seed: bool = True) -> None:
-        self.http.post(f"{self.url}/_sandbox/reset").raise_for_status()
+    def reset(self, *, seed: bool = True, keep_webhooks: bool = False) -> None:
+        """Empty the shop (``keep_webhooks``: its webhooks stay, ids go on), then seed it."""
+        body = {"keep_webhooks": True} if keep_webhooks else None
+        self.http.post(f"{self.url}/_sandbox/reset", json=body).raise_for_status()
         if seed:
             self._control("POST", "/seed", {})
 
@@ -114,6 +116,10 @@ class SandboxClient:
         if resource_id is not None:
             body["resource_id"] = resource_id
         self._control("POST", f"/deliveries/{kind}", body)
+
+    def forget_mishaps(self) -> int:
+        """Forget the mishaps asked for that have not befallen a delivery yet."""
+        return self._control("DELETE", "/deliveries/mishaps")["forgotten"]
 
     def release(self) -> list[Json]:
         return self._control("POST", "/deliveries/release")["sent"]

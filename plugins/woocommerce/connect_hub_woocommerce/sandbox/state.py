@@ -88,15 +88,23 @@ class ShopState:
     def clock(self, clock: Callable[[], datetime]) -> None:
         self.ctx.clock = clock
 
-    def reset(self) -> None:
-        """Forget every object, webhook, fault and nonce; keys and the pairing stay."""
+    def reset(self, *, keep_webhooks: bool = False) -> None:
+        """Forget every object, webhook, fault and nonce; keys and the pairing stay.
+
+        ``keep_webhooks`` keeps the webhooks (their queue, log and mishaps are forgotten) and
+        the id sequences go on, so no id of the day before comes back: a hub subscribed once
+        can be reused on an emptied shop.
+        """
         with self.ctx.lock:
-            for part in (self.products, self.orders, self.customers, self.webhooks,
-                         self.companion):  # fmt: skip
+            for part in (self.products, self.orders, self.customers, self.companion):
                 part.reset()
+            if keep_webhooks:
+                self.webhooks.forget_traffic()
+            else:
+                self.webhooks.reset()
+                self.ctx.ids.reset()
             self.keys.forget_nonces()
             self.faults.clear()
-            self.ctx.ids.reset()
 
     def seed(self, extra_products: int = 0) -> Json:
         """The demo catalogue and customer (see :mod:`.seed`), with no webhook fired."""

@@ -149,10 +149,18 @@ class Webhooks:
     def reset(self) -> None:
         with self.ctx.lock:
             self.records.clear()
+            self.forget_traffic()
+
+    def forget_traffic(self) -> None:
+        """Forget the queue, the send log, the mishaps and the held deliveries; the webhooks
+        stay, their failure counts back at 0."""
+        with self.ctx.lock:
             self.pending.clear()
             self.deliveries.clear()
             self.mishaps.clear()
             self.held.clear()
+            for webhook in self.records.values():
+                webhook["failure_count"] = 0
 
     # --- events ---------------------------------------------------------------------------
 
@@ -191,6 +199,13 @@ class Webhooks:
     def add_mishap(self, mishap: Mishap) -> None:
         with self.ctx.lock:
             self.mishaps.append(mishap)
+
+    def forget_mishaps(self) -> int:
+        """Forget the mishaps that have not befallen a delivery yet; answers how many."""
+        with self.ctx.lock:
+            forgotten = len(self.mishaps)
+            self.mishaps.clear()
+            return forgotten
 
     def take_mishap(self, topic: str, resource_id: int) -> str | None:
         """The kind of the first mishap for this delivery, counted down; None: all is well."""
