@@ -39,6 +39,8 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections import Counter, defaultdict
+from contextlib import contextmanager
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,7 +60,7 @@ from connect_hub_woocommerce.sandbox.server import running_sandbox
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
-from support import ADMIN_TOKEN, WAREHOUSE_KEY, Hub, Warehouse, _loop_hubs
+from support import WAREHOUSE_KEY, Hub, Warehouse, _loop_hubs
 
 SKUS = ("MUG-1", "POSTER-1", "STICKER-1", "TSHIRT-S", "TSHIRT-M", "TSHIRT-L")
 """The sandbox's seeded SKUs (the T-shirt sizes are variations of TSHIRT)."""
@@ -69,10 +71,32 @@ EMAILS = ("ann@example.test", "Ann@Example.test", "bo@example.test", "cy@example
 an address in two cases, the seeded customer's address on a guest order."""
 NAMES = ("Ann", "Bo", "Cy", "Dee")
 CITIES = ("Utrecht", "Delft", "Gouda")
+STAGES = st.sampled_from(("placed", "received", "picked", "shipped"))
+"""How far an order has got when the shop changes it."""
 TOPICS = ("order.created", "order.updated", "customer.created", "customer.updated", "product.updated")
 SETTLE_TIMEOUT = 90.0
 EXAMPLES = int(os.environ.get("MODEL_EXAMPLES", "0"))
 CI = os.environ.get("CI") == "true"
+SEEN: Counter[str] = Counter()
+"""What the checks met, over all examples (printed at the end: the model is not vacuous)."""
+
+
+def event(what: str) -> None:
+    SEEN[what] += 1
+
+
+@contextmanager
+def timed(what: str) -> Iterator[None]:
+    """Count the wall and CPU seconds of a phase (printed at the end with ``MODEL_DEBUG``)."""
+    wall, cpu = time.monotonic(), time.process_time()
+    try:
+        yield
+    finally:
+        TIMES[what][0] += time.monotonic() - wall
+        TIMES[what][1] += time.process_time() - cpu
+
+
+TIMES: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
 
 
 def model_settings() -> settings:
@@ -80,7 +104,7 @@ def model_settings() -> settings:
     run reproduces it). Otherwise (and with ``MODEL_EXAMPLES``) new sequences every run."""
     common = {"deadline": None, "suppress_health_check": list(HealthCheck), "print_blob": True}
     if CI and not EXAMPLES:
-        return settings(max_examples=25, stateful_step_count=10, derandomize=True, database=None,
+        return settings(max_examples=12, stateful_step_count=8, derandomize=True, database=None,
                         phases=[Phase.explicit, Phase.generate], **common)  # fmt: skip
     return settings(max_examples=EXAMPLES or 25, stateful_step_count=14, **common)
 
@@ -170,22 +194,17 @@ class World:
     def settle(self) -> None:
         """What time does: webhooks delivered, held ones arriving after later ones, then the
         reconciliation polls (a mishap asked for that found no delivery never happened)."""
-        t0 = time.monotonic()
         self.shop.forget_mishaps()
         self.shop.run_queue()
         self.shop.release()
-        t1 = time.monotonic()
-        self.quiesce()
-        t2 = time.monotonic()
-        self.reconcile()
-        t3 = time.monotonic()
-        self.quiesce()
-        if os.environ.get("MODEL_DEBUG"):
-            print(f"settle {t1-t0:.2f} {t2-t1:.2f} {t3-t2:.2f} {time.monotonic()-t3:.2f}", flush=True)
+        with timed("settle: webhooks"):
+            self.quiesce()
+        with timed("settle: polls"):
+            self.reconcile()
+            self.quiesce()
 
     def reset(self) -> None:
         """An empty day: the shop as seeded, an empty warehouse, an empty store."""
-        t0 = time.monotonic()
         try:
             self.quiesce(timeout=20)
         except AssertionError:
@@ -199,8 +218,6 @@ class World:
         problems = self.store(Notice.filter(account=self.account.name, kind__in=("onboarding_failed", "maintenance_failed")).values_list("message", flat=True))
         assert not problems, problems
         self.store(Notice.filter(account=self.account.name).delete())  # the webhooks made again
-        if os.environ.get("MODEL_DEBUG"):
-            print(f"reset {time.monotonic()-t0:.2f}", flush=True)
 
     async def _empty_store(self) -> None:
         for model in (RuleDecision, LedgerEntry, Delivery, Link, Event, Record, Cursor, Notice):
@@ -267,7 +284,8 @@ class ShopDay(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.world.reset()
+        with timed("reset"):
+            self.world.reset()
         self.shop = self.world.shop
         self.people = People()
         for customer in self.shop.state()["customers"]:  # the seeded one
@@ -282,6 +300,10 @@ class ShopDay(RuleBasedStateMachine):
         """The warehouse carries a few of the shop's SKUs (or none) at the start."""
         if stock:
             httpx.post(f"{self.world.warehouse.url}/_sim/stock", json=stock).raise_for_status()
+
+    @initialize(target=orders, sku=st.sampled_from(SKUS), email=st.sampled_from(EMAILS))
+    def the_first_shopper_orders(self, sku: str, email: str) -> int:
+        return self.a_guest_orders([(sku, 1)], email, "Ann", "Utrecht")
 
     # --- shoppers
 
@@ -323,13 +345,40 @@ class ShopDay(RuleBasedStateMachine):
         if response.status_code == 400:  # another account has it
             return
         response.raise_for_status()
+        event("customers: an e-mail changed")
         self.people.union(f"c:{customer}", email_node(email))
 
     # --- the shop manager
 
-    @rule(order=orders, quantity=st.integers(0, 4), city=st.none() | st.sampled_from(CITIES), add=st.none() | st.sampled_from(SKUS))
-    def the_shop_edits_an_order(self, order: int, quantity: int, city: str | None, add: str | None) -> None:
+    def wait_until(self, order: int, stage: str) -> None:
+        """Let the day go on until the order is at ``stage``: ``placed`` (now), ``received`` by
+        the warehouse, being ``picked`` there or ``shipped`` (as far as it gets: a cancelled or
+        held back order stays where it is)."""
+        if stage == "placed":
+            return
+        with timed("steps: waiting for an order to get on"):
+            self._wait_until(order, stage)
+
+    def _wait_until(self, order: int, stage: str) -> None:
+        reference = f"shop-{order}"
+        deadline = time.monotonic() + SETTLE_TIMEOUT
+        while self.world.wh("GET", f"/api/v1/orders/{reference}").status_code == 404:
+            self.shop.run_queue()
+            if self.world.fingerprint() is not None:  # idle: it is not coming (held, lost, withdrawn)
+                time.sleep(0.1)
+                if self.world.fingerprint() is not None and not self.shop.state()["pending_deliveries"]:
+                    break
+            assert time.monotonic() < deadline, f"{reference} neither reached the warehouse nor stopped"
+            time.sleep(0.05)
+        if stage in ("picked", "shipped"):
+            httpx.post(f"{self.world.warehouse.url}/_sim/orders/{reference}/pick")
+        if stage == "shipped":  # the shipment is on its way to the shop while the shop goes on
+            httpx.post(f"{self.world.warehouse.url}/_sim/orders/{reference}/ship")
+
+    @rule(order=orders, stage=STAGES, quantity=st.integers(0, 4), city=st.none() | st.sampled_from(CITIES), add=st.none() | st.sampled_from(SKUS))
+    def the_shop_edits_an_order(self, order: int, stage: str, quantity: int, city: str | None, add: str | None) -> None:
         """Through the REST API: the first line's quantity (0 removes it), the address, a new line."""
+        self.wait_until(order, stage)
         current = self.shop.ok("GET", f"/orders/{order}")
         items: list[dict[str, Any]] = []
         if current["line_items"]:
@@ -344,13 +393,15 @@ class ShopDay(RuleBasedStateMachine):
         if body:
             self.shop.ok("PUT", f"/orders/{order}", body)
 
-    @rule(order=orders)
-    def the_shop_cancels_an_order(self, order: int) -> None:
+    @rule(order=orders, stage=STAGES)
+    def the_shop_cancels_an_order(self, order: int, stage: str) -> None:
+        self.wait_until(order, stage)
         self.shop.ok("PUT", f"/orders/{order}", {"status": "cancelled"})
 
-    @rule(order=orders, whole=st.booleans())
-    def the_shop_refunds(self, order: int, whole: bool) -> None:
+    @rule(order=orders, stage=STAGES, whole=st.booleans())
+    def the_shop_refunds(self, order: int, stage: str, whole: bool) -> None:
         """A whole refund (the order becomes refunded) or one item of the first line, restocked."""
+        self.wait_until(order, stage)
         if whole:
             self.shop.ok("PUT", f"/orders/{order}", {"status": "refunded"})
             return
@@ -381,15 +432,9 @@ class ShopDay(RuleBasedStateMachine):
         httpx.post(f"{self.world.warehouse.url}/_sim/stock", json={sku: quantity}).raise_for_status()
 
     @rule(order=orders)
-    def the_warehouse_starts_picking(self, order: int) -> None:
-        """Once the order has had time to arrive (nothing happens if it has not)."""
-        self.world.quiesce()
-        httpx.post(f"{self.world.warehouse.url}/_sim/orders/shop-{order}/pick")
-
-    @rule(order=orders)
     def the_warehouse_ships(self, order: int) -> None:
-        self.world.quiesce()
-        httpx.post(f"{self.world.warehouse.url}/_sim/orders/shop-{order}/ship")
+        """Once the order has had time to arrive (nothing happens if it has not)."""
+        self.wait_until(order, "shipped")
 
     # --- the shop's webhooks and time
 
@@ -409,20 +454,18 @@ class ShopDay(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         self.world.settle()
-        self.check()
+        with timed("check"):
+            self.check()
 
     # --- the invariants
 
     def check(self) -> None:
-        t0 = time.monotonic()
         view = View(self.world)
         view.nothing_pending()
         view.no_failure_without_reason()
         view.orders_at_the_warehouse()
         view.one_contact_per_customer(self.people, self.guest_emails)
         view.stock_follows_the_warehouse()
-        if os.environ.get("MODEL_DEBUG"):
-            print(f"check {time.monotonic()-t0:.2f}", flush=True)
 
 
 class View:
@@ -470,6 +513,7 @@ class View:
             latest = self.latest_delivery(reference)
             why = f"order {reference} ({order['status']}) in the shop, {held and held['status']} at the warehouse, latest delivery {latest}"
             if order["status"] in ("cancelled", "refunded"):
+                event(f"orders: {order['status']} in the shop, {held and held['status']} at the warehouse")
                 if held is None or held["status"] == "cancelled":
                     continue
                 if held["status"] == "shipped":
@@ -482,6 +526,7 @@ class View:
             assert held["create_requests"] >= 1
             same = [(li["sku"], li["quantity"]) for li in held["lines"]] == [(li["sku"], li["quantity"]) for li in order["lines"]]
             same = same and _filled(held["shipping_address"]) == _filled(warehouse_address(order["shipping"]))
+            event(f"orders: {order['status']} in the shop, {held['status']} at the warehouse, {'same' if same else 'refused'}")
             if held["status"] == "received" or same:
                 assert same, f"the warehouse holds an older version: {why}: {held['lines']} {held['shipping_address']} vs {order['lines']} {order['shipping']}"
                 continue
@@ -506,6 +551,7 @@ class View:
         links = self.links
         contacts = {r["id"]: r for r in self.records.values() if r["data_type"] == "contacts"}
         by_id = {link["external_id"]: link for link in links}
+        event(f"contacts: {len(contacts)} records, {len(self.shop['customers'])} customers, {len(guest_emails)} guest addresses")
         for customer in self.shop["customers"]:
             link = by_id.get(str(customer["id"]))
             assert link is not None and not link["alias"], f"customer {customer['id']} ({customer['email']}) has no contact"
@@ -525,6 +571,7 @@ class View:
     def stock_follows_the_warehouse(self) -> None:
         carried = self.world.warehouse_stock()
         shop = {p["sku"]: p["stock_quantity"] for p in self.shop["products"]}
+        event(f"stock: {len(set(carried) & set(shop))} of the shop's SKUs carried")
         for sku, available in carried.items():
             if sku in shop:
                 assert shop[sku] == available, f"{sku}: {shop[sku]} in the shop, {available} available at the warehouse"
@@ -552,5 +599,11 @@ def _filled(address: dict[str, Any]) -> dict[str, Any]:
 
 def test_a_shops_day_keeps_orders_customers_and_stock_in_line(world: World) -> None:
     ShopDay.world = world
-    run_state_machine_as_test(ShopDay, settings=model_settings())
+    SEEN.clear()
+    try:
+        run_state_machine_as_test(ShopDay, settings=model_settings())
+    finally:
+        print("\n".join(f"{n:5d}  {what}" for what, n in sorted(SEEN.items())))
+        if os.environ.get("MODEL_DEBUG"):
+            print("\n".join(f"{wall:7.1f}s {cpu:7.1f}s cpu  {what}" for what, (wall, cpu) in sorted(TIMES.items())))
 

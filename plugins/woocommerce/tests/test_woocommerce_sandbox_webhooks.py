@@ -364,3 +364,33 @@ def test_a_mishap_must_name_a_kind_and_a_count(shop: Shop):
     assert bad.status_code == 422
     extra = shop.client.post(f"{shop.sandbox.url}/_sandbox/deliveries/hold", json={"when": 1})
     assert extra.status_code == 422
+
+
+def test_a_mishap_that_found_no_delivery_can_be_forgotten(shop: Shop, receiver: Receiver):
+    shop.hook("product.updated", receiver.url)
+    control(shop, "/deliveries/drop", {"topic": "product.updated"})
+    forgotten = shop.client.delete(f"{shop.sandbox.url}/_sandbox/deliveries/mishaps")
+    assert forgotten.json() == {"forgotten": 1}
+    shop.call("PUT", f"/products/{shop.product_id('MUG-1')}", {"stock_quantity": 5})
+    shop.run_queue()
+    assert [body["stock_quantity"] for _, body in receiver.deliveries()] == [5]
+
+
+def test_a_reset_keeping_webhooks_empties_the_shop_and_ids_go_on(shop: Shop, receiver: Receiver):
+    webhook = shop.hook("order.created", receiver.url)
+    first = shop.order()
+    control(shop, "/deliveries/drop", {"topic": "order.created"})
+
+    reset = shop.client.post(f"{shop.sandbox.url}/_sandbox/reset", json={"keep_webhooks": True})
+    assert reset.status_code == 204
+    control(shop, "/seed", {})
+
+    state = shop.client.get(f"{shop.sandbox.url}/_sandbox/state").json()
+    assert state["orders"] == [] and state["pending_deliveries"] == 0
+    assert [w["id"] for w in state["webhooks"]] == [webhook["id"]]
+    again = shop.order()
+    assert again["id"] > first["id"]  # no id of the day before comes back
+    shop.run_queue()
+    assert [body["id"] for _, body in receiver.deliveries("order.created")] == [again["id"]]  # the mishap is gone too
+    wrong = shop.client.post(f"{shop.sandbox.url}/_sandbox/reset", json={"keep_webhooks": "yes"})
+    assert wrong.status_code == 422
