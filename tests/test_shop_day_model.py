@@ -30,6 +30,10 @@ row). Then the invariants must hold:
 - no event failed, no delivery failed but the explained ones, each with a reason, and nothing
   is left pending.
 
+Product edits keep SKUs: renaming a SKU hits open defect F8 (the WooCommerce stock export's
+SKU -> id cache sends the old SKU's figure to the renamed product), pinned by a strict xfail in
+``tests/test_stock_safety.py``; a rename step joins the model once that is fixed.
+
 ``MODEL_EXAMPLES`` sets how many sequences run (``make model-test`` runs 2000 and explores
 afresh each time); in CI (``CI=true`` without it) a seed-stable profile runs a bounded number.
 """
