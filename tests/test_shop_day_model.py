@@ -313,6 +313,10 @@ class ShopDay(RuleBasedStateMachine):
     def the_first_shopper_orders(self, sku: str, email: str) -> int:
         return self.a_guest_orders([(sku, 1)], email, "Ann", "Utrecht")
 
+    @initialize(target=customers, email=st.sampled_from(EMAILS), name=st.sampled_from(NAMES))
+    def a_regular_has_an_account(self, email: str, name: str) -> int:
+        return self.a_shopper_registers(email, name)
+
     # --- shoppers
 
     @rule(target=orders, lines=st.lists(st.tuples(st.sampled_from(SKUS), st.integers(1, 3)), min_size=1, max_size=3, unique_by=lambda t: t[0]),
