@@ -45,8 +45,8 @@ import os
 import re
 import time
 from collections import Counter, defaultdict
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -58,13 +58,28 @@ from connect_hub.pipeline.maintenance import maintain, onboard
 from connect_hub.pipeline.polling import polled_flows, run_poll
 from connect_hub.service.admin import delivery_json, event_json, record_json
 from connect_hub.status import queue_depth
-from connect_hub.store.models import Cursor, Delivery, Event, LedgerEntry, Link, Notice, Record, RuleDecision
+from connect_hub.store.models import (
+    Cursor,
+    Delivery,
+    Event,
+    LedgerEntry,
+    Link,
+    Notice,
+    Record,
+    RuleDecision,
+)
 from connect_hub_efulfillment.simulator.server import running_simulator
 from connect_hub_woocommerce.sandbox.client import SandboxClient
 from connect_hub_woocommerce.sandbox.server import running_sandbox
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    rule,
+    run_state_machine_as_test,
+)
 from support import WAREHOUSE_KEY, Hub, Warehouse, _loop_hubs
 
 SKUS = ("MUG-1", "POSTER-1", "STICKER-1", "TSHIRT-S", "TSHIRT-M", "TSHIRT-L")
