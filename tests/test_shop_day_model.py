@@ -96,6 +96,8 @@ STAGES = st.sampled_from(("placed", "received", "picked", "shipped"))
 TOPICS = ("order.created", "order.updated", "customer.created", "customer.updated", "product.updated")
 SETTLE_TIMEOUT = 90.0
 EXAMPLES = int(os.environ.get("MODEL_EXAMPLES", "0"))
+CI_EXAMPLES = 25
+"""Sequences of the bounded run (CI and ``make test``): about a minute on a quiet 2-core machine."""
 CI = os.environ.get("CI") == "true"
 SEEN: Counter[str] = Counter()
 """What the checks met, over all examples (printed at the end: the model is not vacuous)."""
@@ -127,9 +129,9 @@ def model_settings() -> settings:
     if EXAMPLES:
         return settings(max_examples=EXAMPLES, stateful_step_count=12, **common)
     if CI:
-        return settings(max_examples=12, stateful_step_count=8, derandomize=True, database=None,
+        return settings(max_examples=CI_EXAMPLES, stateful_step_count=8, derandomize=True, database=None,
                         phases=[Phase.explicit, Phase.generate], **common)  # fmt: skip
-    return settings(max_examples=12, stateful_step_count=8, **common)
+    return settings(max_examples=CI_EXAMPLES, stateful_step_count=8, **common)
 
 
 # --- the world: shop, warehouse and hub over HTTP ---------------------------------------------
