@@ -164,6 +164,11 @@ class WooClient:
         ``parent_id``)."""
         return await self._list("GET", f"{API}/products", params={"sku": sku})
 
+    async def products_by_skus(self, skus: list[str]) -> list[Json]:
+        """The products and variations with any of ``skus`` (at most 100, none with a comma):
+        one request, as the shop takes a comma-separated list."""
+        return await self._list("GET", f"{API}/products", params={"sku": ",".join(skus), "per_page": 100})
+
     def iter_variations(self, product_id: int | str) -> AsyncIterator[list[Json]]:
         """Pages of a variable product's variations."""
         return self.iter_pages(f"{API}/products/{product_id}/variations", {})

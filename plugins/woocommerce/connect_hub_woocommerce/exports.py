@@ -29,7 +29,6 @@ from connect_hub.errors import HubError, PermanentError, TransientError
 
 from connect_hub_woocommerce.client import BATCH_LIMIT, Json, WooClient
 from connect_hub_woocommerce.mapping import contact_from_wc_customer, customer_to_wc
-from connect_hub_woocommerce.resources import SkuCache
 
 Result = ExportResult | Exception
 
@@ -193,9 +192,7 @@ def checked_quantity(request: ExportRequest, who: str) -> Stock:
     return stock
 
 
-async def export_stocks(
-    client: WooClient, cache: SkuCache, requests: list[ExportRequest], who: str
-) -> list[Result]:
+async def export_stocks(client: WooClient, requests: list[ExportRequest], who: str) -> list[Result]:
     """Set the stock of each request's SKU; one result or exception per request, in order."""
     refused: dict[int, Result] = {}  # index -> why the request was not sent
     skus: list[str] = []
@@ -212,10 +209,11 @@ async def export_stocks(
         if newest is None or requests[newest[0]].version <= request.version:
             latest[stock.sku] = (index, stock)
 
-    resolved = await asyncio.gather(*(resolve_sku(client, cache, sku) for sku in latest))
+    resolved = await resolve_skus(client, list(latest))
     groups: dict[int, list[tuple[str, int, int]]] = defaultdict(list)  # parent -> (sku, id, qty)
     outcome: dict[str, Result] = {}
-    for (sku, (_, stock)), ids in zip(latest.items(), resolved, strict=True):
+    for sku, (_, stock) in latest.items():
+        ids = resolved[sku]
         if isinstance(ids, Exception):
             outcome[sku] = ids
         elif ids is None:  # an article the shop does not sell: nothing to set
@@ -228,30 +226,42 @@ async def export_stocks(
     for parent_id, items in groups.items():
         for start in range(0, len(items), BATCH_LIMIT):
             chunk = items[start : start + BATCH_LIMIT]
-            outcome.update(await _send_batch(client, cache, parent_id, chunk, who))
+            outcome.update(await _send_batch(client, parent_id, chunk, who))
 
     return [refused[i] if i in refused else outcome[sku] for i, sku in enumerate(skus)]
 
 
-async def resolve_sku(
-    client: WooClient, cache: SkuCache, sku: str
-) -> tuple[int, int] | Exception | None:
-    """(id, parent id) of the product or variation with this SKU, cached; None when unknown."""
-    if sku in cache:
-        return cache[sku]
-    try:
-        found = await client.products_by_sku(sku)
-    except HubError as exc:
-        return exc
-    for product in found:
-        if product.get("sku") == sku:
-            cache[sku] = (int(product["id"]), int(product.get("parent_id") or 0))
-            return cache[sku]
-    return None
+SKU_LOOKUP = 100
+"""SKUs asked of the shop in one request (a SKU is unique, so one page of 100 holds them all)."""
+
+
+async def resolve_skus(client: WooClient, skus: list[str]) -> dict[str, tuple[int, int] | Exception | None]:
+    """(id, parent id) of the product or variation with each SKU; None when the shop has none.
+
+    Asked of the shop at each export, one request per 100 SKUs, never remembered: a product
+    whose SKU a shop manager changed must not get the old SKU's stock. A SKU with a comma is
+    asked alone (the shop splits the list at commas).
+    """
+    plain = [sku for sku in skus if "," not in sku]
+    groups = [plain[i : i + SKU_LOOKUP] for i in range(0, len(plain), SKU_LOOKUP)]
+    groups += [[sku] for sku in skus if "," in sku]
+    answers = await asyncio.gather(*(client.products_by_skus(group) for group in groups), return_exceptions=True)
+    found: dict[str, tuple[int, int] | Exception | None] = {}
+    for group, answer in zip(groups, answers, strict=True):
+        if isinstance(answer, HubError):
+            found.update(dict.fromkeys(group, answer))
+            continue
+        if isinstance(answer, BaseException):
+            raise answer
+        by_sku = {product.get("sku"): product for product in answer}
+        for sku in group:
+            product = by_sku.get(sku)
+            found[sku] = (int(product["id"]), int(product.get("parent_id") or 0)) if product else None
+    return found
 
 
 async def _send_batch(
-    client: WooClient, cache: SkuCache, parent_id: int, chunk: list[tuple[str, int, int]], who: str
+    client: WooClient, parent_id: int, chunk: list[tuple[str, int, int]], who: str
 ) -> dict[str, Result]:
     """One batch request; each SKU's result from its own item of the answer."""
     update = [{"id": pid, "manage_stock": True, "stock_quantity": qty} for _, pid, qty in chunk]
@@ -265,11 +275,11 @@ async def _send_batch(
     results: dict[str, Result] = {}
     for position, (sku, product_id, _) in enumerate(chunk):
         item = answered[position] if position < len(answered) else None
-        results[sku] = _item_result(cache, sku, product_id, item, who)
+        results[sku] = _item_result(sku, product_id, item, who)
     return results
 
 
-def _item_result(cache: SkuCache, sku: str, product_id: int, item: Json | None, who: str) -> Result:
+def _item_result(sku: str, product_id: int, item: Json | None, who: str) -> Result:
     """The result of one batch item: done, or the item's own error classified."""
     if item is None:
         return TransientError(f"{who}: the shop's batch answer has no item for SKU {sku}")
@@ -280,7 +290,6 @@ def _item_result(cache: SkuCache, sku: str, product_id: int, item: Json | None, 
     status = int((error.get("data") or {}).get("status") or 400)
     message = f"{who}: setting the stock of SKU {sku} failed: {code}: {error.get('message')}"
     if code in INVALID_ID_CODES:
-        cache.pop(sku, None)  # the product was deleted or re-created: look it up again
         return TransientError(f"{message} (product {product_id} is gone; will look it up again)")
     if status == 429 or status >= 500:
         return TransientError(message)

@@ -39,7 +39,6 @@ from connect_hub_woocommerce.resources import (
     client_for,
     close_client,
     describe,
-    sku_cache,
 )
 
 
@@ -117,7 +116,7 @@ async def hub_export(integration: Integration, request: ExportRequest) -> Export
     if request.data_type == DataType.CONTACTS:
         return await exports.export_contact(client, request, who)
     if request.data_type == DataType.STOCKS:
-        (result,) = await exports.export_stocks(client, sku_cache(integration), [request], who)
+        (result,) = await exports.export_stocks(client, [request], who)
         if isinstance(result, Exception):
             raise result
         return result
@@ -132,9 +131,7 @@ async def hub_export_batch(
     who = describe(integration)
     if any(r.data_type != DataType.STOCKS for r in requests):
         raise PermanentError(f"{who}: the WooCommerce connector batches only stocks")
-    return await exports.export_stocks(
-        client_for(integration), sku_cache(integration), requests, who
-    )
+    return await exports.export_stocks(client_for(integration), requests, who)
 
 
 @hookimpl

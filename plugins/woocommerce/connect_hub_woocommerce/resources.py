@@ -10,9 +10,6 @@ from connect_hub.errors import PermanentError
 from connect_hub_woocommerce.client import WooClient
 from connect_hub_woocommerce.manifest import MANIFEST
 
-SkuCache = dict[str, tuple[int, int]]
-"""SKU -> (product or variation id, parent id; 0 for a product that is no variation)."""
-
 
 def setting(integration: Integration, name: str) -> Any:
     """A setting's value, else the manifest's default (None when it has none)."""
@@ -60,6 +57,3 @@ async def close_client(integration: Integration) -> None:
         await client.aclose()
 
 
-def sku_cache(integration: Integration) -> SkuCache:
-    """The integration's SKU -> ids cache (stock exports look SKUs up once per process)."""
-    return integration.resources.setdefault("sku_cache", {})

@@ -60,11 +60,22 @@ async def shop(integration):
 
 
 def sku_lookup(httpx_mock, sku: str, product_id: int, parent_id: int = 0) -> None:
-    httpx_mock.add_response(
-        method="GET",
-        url=f"{API}/products?sku={sku}",
-        json=[{"id": product_id, "sku": sku, "parent_id": parent_id}],
-    )
+    """The shop has a product (or variation) with ``sku``: ``GET /products?sku=A,B,...`` finds it."""
+    catalogue = getattr(httpx_mock, "catalogue", None)
+    if catalogue is None:
+        catalogue = httpx_mock.catalogue = {}
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            asked = request.url.params["sku"].split(",")
+            return httpx.Response(200, json=[catalogue[s] for s in asked if s in catalogue])
+
+        httpx_mock.add_callback(answer, method="GET", url=re.compile(rf"{re.escape(API)}/products\?.*sku="), is_reusable=True)
+    catalogue[sku] = {"id": product_id, "sku": sku, "parent_id": parent_id}
+
+
+def sku_lookups(httpx_mock) -> list[list[str]]:
+    """The SKUs of each lookup the export made, in order."""
+    return [r.url.params["sku"].split(",") for r in httpx_mock.get_requests() if r.method == "GET" and "sku" in r.url.params]
 
 
 def batch_answer(items: list[dict]) -> dict:
@@ -108,7 +119,7 @@ async def test_stock_goes_by_id_through_the_products_batch(shop, httpx_mock):
     ]  # fmt: skip
 
 
-async def test_the_sku_lookup_is_cached_per_integration(shop, httpx_mock):
+async def test_each_export_asks_the_shop_for_its_skus_afresh(shop, httpx_mock):
     sku_lookup(httpx_mock, "VER-MUG-001", 10)
     answer = batch_answer([{"id": 10, "stock_quantity": 5}])
     httpx_mock.add_response(method="POST", json=answer, is_reusable=True)
@@ -116,7 +127,7 @@ async def test_the_sku_lookup_is_cached_per_integration(shop, httpx_mock):
     for quantity in (5, 6):
         await export_batch(shop, [request(Stock(sku="VER-MUG-001", quantity=quantity))])
 
-    assert [r.method for r in httpx_mock.get_requests()] == ["GET", "POST", "POST"]
+    assert [r.method for r in httpx_mock.get_requests()] == ["GET", "POST", "GET", "POST"]  # a SKU may have moved
 
 
 async def test_requests_for_one_sku_are_coalesced_to_the_newest(shop, httpx_mock):
@@ -147,6 +158,29 @@ async def test_101_items_go_in_two_requests(shop, httpx_mock):
 
     assert [len(items) for _, items in posted(httpx_mock)] == [100, 1]
     assert [r.external_id for r in results] == [str(1000 + n) for n in range(101)]
+
+
+async def test_the_skus_of_a_batch_are_looked_up_in_one_request(shop, httpx_mock):
+    for n in range(3):
+        sku_lookup(httpx_mock, f"SKU-{n}", 10 + n)
+    httpx_mock.add_response(method="POST", url=f"{API}/products/batch", json=batch_answer([{"id": 10 + n, "stock_quantity": n} for n in range(3)]))
+
+    await export_batch(shop, [request(Stock(sku=f"SKU-{n}", quantity=n)) for n in range(3)])
+
+    assert sku_lookups(httpx_mock) == [["SKU-0", "SKU-1", "SKU-2"]]
+
+
+async def test_a_sku_renamed_in_the_shop_gets_no_stock_meant_for_its_old_sku(shop, httpx_mock):
+    sku_lookup(httpx_mock, "POSTER-1", 11)
+    httpx_mock.add_response(method="POST", url=f"{API}/products/batch", json=batch_answer([{"id": 11, "stock_quantity": 7}]))
+    (first,) = await export_batch(shop, [request(Stock(sku="POSTER-1", quantity=7))])
+    httpx_mock.catalogue["POSTER-2"] = {**httpx_mock.catalogue.pop("POSTER-1"), "sku": "POSTER-2"}  # renamed in wp-admin
+
+    (second,) = await export_batch(shop, [request(Stock(sku="POSTER-1", quantity=3), version=2)])
+
+    assert first.action == ExportAction.UPDATED
+    assert second == ExportResult(skipped="no product or variation in the shop has the SKU POSTER-1")
+    assert [items for _, items in posted(httpx_mock)] == [[{"id": 11, "manage_stock": True, "stock_quantity": 7}]]
 
 
 async def test_a_variation_goes_through_its_parents_batch(shop, httpx_mock):
@@ -180,11 +214,9 @@ async def test_per_item_errors_come_back_per_item(shop, httpx_mock):
     assert mug == ExportResult(external_id="10", action=ExportAction.UPDATED) and poster == ExportResult(external_id="11", action=ExportAction.UPDATED)
     assert isinstance(gone, TransientError)
     assert "woocommerce_rest_product_invalid_id" in str(gone) and "GONE-001" in str(gone)
-    assert "GONE-001" not in shop.resources["sku_cache"]  # looked up again next time
 
 
 async def test_a_sku_the_shop_does_not_sell_is_skipped_alone(shop, httpx_mock):
-    httpx_mock.add_response(method="GET", url=f"{API}/products?sku=NOPE", json=[])
     sku_lookup(httpx_mock, "VER-MUG-001", 10)
     httpx_mock.add_response(method="POST", json=batch_answer([{"id": 10, "stock_quantity": 2}]))
 
