@@ -31,9 +31,9 @@ row). Then the invariants must hold:
 - no event failed, no delivery failed but the explained ones, each with a reason, and nothing
   is left pending.
 
-Product edits keep SKUs: renaming a SKU hits open defect F8 (the WooCommerce stock export's
-SKU -> id cache sends the old SKU's figure to the renamed product), pinned by a strict xfail in
-``tests/test_stock_safety.py``; a rename step joins the model once that is fixed.
+Product edits keep SKUs (the model's orders name products by SKU). A SKU renamed in the shop
+(finding F8, fixed: the stock export looks SKUs up afresh) is tested on its own in
+``tests/test_stock_safety.py``.
 
 ``MODEL_EXAMPLES`` sets how many sequences run (``make model-test`` runs 2000 and explores
 afresh each time); in CI (``CI=true`` without it) a seed-stable profile runs a bounded number.
@@ -248,8 +248,7 @@ class World:
         for model in (RuleDecision, LedgerEntry, Delivery, Link, Event, Record, Cursor, Notice):
             await model.filter(account=self.account.name).delete()
         for integration in self.account.integrations.values():
-            for cache in ("sku_cache", "companion_plugin"):
-                integration.resources.pop(cache, None)
+            integration.resources.pop("companion_plugin", None)
         self.hub.runtime.resent.until.clear()
 
 
