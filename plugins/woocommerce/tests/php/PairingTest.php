@@ -83,7 +83,7 @@ final class PairingTest extends Connect_Hub_Test_Case {
 		$pairing = $fields[ array_search( 'connect_hub_pairing_display', $ids, true ) ];
 		$this->assertFalse( $pairing['is_option'], 'saving the form never overwrites the pairing code' );
 		$secret = $fields[ array_search( 'connect_hub_secret', $ids, true ) ];
-		$this->assertSame( 'password', $secret['type'] );
+		$this->assertSame( 'connect_hub_secret', $secret['type'], 'our own field: WooCommerce\'s password field prints the value' );
 		$this->assertFalse( $secret['autoload'] );
 	}
 }

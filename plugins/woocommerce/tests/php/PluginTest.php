@@ -14,6 +14,18 @@ final class PluginTest extends Connect_Hub_Test_Case {
 		}
 	}
 
+	// Issue 10, defect 2: deprecated since WooCommerce 7.2, a notice in debug.log at every order.
+	public function test_the_deprecated_blocks_checkout_hook_is_not_used() {
+		connect_hub_companion_init();
+		$this->assertArrayNotHasKey( 'woocommerce_blocks_checkout_order_processed', Stubs::$actions );
+		$this->assertArrayHasKey( 'woocommerce_store_api_checkout_order_processed', Stubs::$actions );
+		$sources = '';
+		foreach ( glob( dirname( CONNECT_HUB_COMPANION_FILE ) . '/includes/*.php' ) as $file ) {
+			$sources .= file_get_contents( $file );
+		}
+		$this->assertStringNotContainsString( 'woocommerce_blocks_checkout_order_processed', $sources );
+	}
+
 	public function test_header_declares_the_requirements() {
 		$header = file_get_contents( CONNECT_HUB_COMPANION_FILE );
 		$this->assertStringContainsString( 'Plugin Name:          Connect Hub Companion', $header );

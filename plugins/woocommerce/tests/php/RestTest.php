@@ -71,7 +71,8 @@ final class RestTest extends Connect_Hub_Test_Case {
 				'version'     => CONNECT_HUB_COMPANION_VERSION,
 				'paired'      => true,
 				'hub_url'     => 'https://hub.example/webhooks/shop',
-				'woocommerce' => '9.9.5',
+				'woocommerce'        => '9.9.5',
+				'secret_fingerprint' => substr( hash( 'sha256', 'connect-hub-webhook:verify-secret-123' ), 0, 8 ),
 			),
 			$response->get_data()
 		);

@@ -97,16 +97,68 @@ final class SenderTest extends Connect_Hub_Test_Case {
 		$this->assertStringContainsString( 'cURL error 7', Stubs::$logs[0]['message'] );
 	}
 
-	public function test_401_is_not_retried() {
+	// Issue 10, defect 5: a refused delivery is kept, shown, and sent again once paired again.
+	public function test_a_refused_delivery_is_held_not_retried_and_sent_again_after_pairing_again() {
+		Connect_Hub_Sender::init();
+		Connect_Hub_Settings::init();
 		Stubs::pair();
-		$id               = Connect_Hub_Sender::enqueue( 'checkout.updated', array( 'a' => 1 ) );
+		$id               = Connect_Hub_Sender::enqueue( 'shipment.created', array( 'a' => 1 ) );
 		Stubs::$responses = array( array( 'response' => array( 'code' => 401 ) ) );
-		$this->assertSame( 'failed', Connect_Hub_Sender::send( $id, 1 ) );
+		$this->assertSame( 'held', Connect_Hub_Sender::send( $id, 1 ) );
 		$this->assertSame( array(), Stubs::$scheduled );
+		$this->assertCount( 1, Stubs::$async, 'not queued again while the secret is wrong' );
 		$this->assertSame( 'error', Stubs::$logs[0]['level'] );
 		$this->assertSame( 'connect-hub', Stubs::$logs[0]['context']['source'] );
+		$this->assertStringContainsString( 'pair again', Stubs::$logs[0]['message'] );
 		$this->assertStringNotContainsString( 'verify-secret-123', Stubs::$logs[0]['message'] );
-		$this->assertNull( get_option( Connect_Hub_Sender::delivery_option( $id ), null ) );
+		$this->assertIsArray( get_option( Connect_Hub_Sender::delivery_option( $id ), null ), 'kept' );
+		$this->assertSame( array( $id ), array_keys( Connect_Hub_Sender::held() ) );
+
+		update_option( 'connect_hub_secret', 'the-new-secret', false ); // Paired again.
+		$this->assertSame( array(), Connect_Hub_Sender::held() );
+		$this->assertSame( array( $id, 1 ), end( Stubs::$async )['args'] );
+		$this->assertSame( 'sent', Connect_Hub_Sender::send( $id, 1 ) );
+		$this->assertSame( '{"a":1}', Stubs::$http[1]['args']['body'] );
+		$this->assertSame( Connect_Hub_Sender::sign( '{"a":1}', 'the-new-secret' ), Stubs::$http[1]['args']['headers']['X-WC-Webhook-Signature'] );
+	}
+
+	public function test_held_deliveries_are_shown_to_shop_managers() {
+		Stubs::pair();
+		$id               = Connect_Hub_Sender::enqueue( 'shipment.created', array( 'a' => 1 ) );
+		Stubs::$responses = array( array( 'response' => array( 'code' => 403 ) ) );
+		Connect_Hub_Sender::send( $id, 1 );
+		ob_start();
+		Connect_Hub_Sender::admin_notice();
+		$this->assertSame( '', ob_get_clean(), 'not for who cannot pair' );
+		Stubs::$caps = array( 'manage_woocommerce' );
+		ob_start();
+		Connect_Hub_Sender::admin_notice();
+		$html = ob_get_clean();
+		$this->assertStringContainsString( '1 message', $html );
+		$this->assertStringContainsString( 'HTTP 403', $html );
+		$this->assertStringContainsString( 'section=connect_hub', $html );
+	}
+
+	// Issue 10, defect 9: sent when the request ends, not when WP-Cron next runs.
+	public function test_a_delivery_due_now_is_run_by_an_async_request_when_the_request_ends() {
+		Connect_Hub_Sender::init();
+		Stubs::pair();
+		do_action( 'shutdown' );
+		$this->assertSame( 0, Stubs::$dispatches, 'nothing queued, no request' );
+		Connect_Hub_Sender::enqueue( 'checkout.updated', array( 'n' => 1 ) );
+		Connect_Hub_Sender::enqueue( 'shipment.created', array( 'n' => 2 ) );
+		$this->assertSame( 0, Stubs::$dispatches, 'never during the request' );
+		do_action( 'shutdown' );
+		$this->assertSame( 1, Stubs::$dispatches );
+		$this->assertCount( 2, Stubs::$async, 'the queue stays the fallback' );
+	}
+
+	public function test_a_delivery_for_later_starts_no_request() {
+		Connect_Hub_Sender::init();
+		Stubs::pair();
+		Connect_Hub_Sender::enqueue( 'checkout.updated', array( 'n' => 1 ), array( 'not_before' => time() + 25 ) );
+		do_action( 'shutdown' );
+		$this->assertSame( 0, Stubs::$dispatches );
 	}
 
 	public function test_gives_up_after_the_last_attempt() {

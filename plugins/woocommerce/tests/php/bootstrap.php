@@ -32,6 +32,12 @@ final class Stubs {
 	public static $nonces_valid = true;
 	public static $wc = null;
 	public static $notices = array();
+	public static $transients = array();
+	public static $admin_errors = array();
+	public static $settings_errors = array();
+	public static $dispatches = 0;
+	public static $due = true;
+	public static $user_id = 0;
 
 	public static function reset() {
 		self::$options = array();
@@ -50,7 +56,18 @@ final class Stubs {
 		self::$meta_boxes = array();
 		self::$nonces_valid = true;
 		self::$notices = array();
+		self::$transients = array();
+		self::$admin_errors = array();
+		self::$settings_errors = array();
+		self::$dispatches = 0;
+		self::$due = true;
+		self::$user_id = 0;
 		self::$wc = new Fake_WC();
+		if ( class_exists( 'Connect_Hub_Sender', false ) && property_exists( 'Connect_Hub_Sender', 'due_now' ) ) { // A new request: nothing queued in it yet.
+			$due = new ReflectionProperty( 'Connect_Hub_Sender', 'due_now' );
+			$due->setAccessible( true );
+			$due->setValue( null, false );
+		}
 		$_POST = array();
 		$_GET = array();
 		unset( $_SERVER['REQUEST_URI'] );
@@ -78,8 +95,17 @@ function apply_filters( $hook, $value, ...$args ) {
 	}
 	return $value;
 }
+// Callbacks run by priority, then in the order they were added, as in WordPress.
 function do_action( $hook, ...$args ) {
-	foreach ( isset( Stubs::$actions[ $hook ] ) ? Stubs::$actions[ $hook ] : array() as $action ) {
+	$actions = isset( Stubs::$actions[ $hook ] ) ? Stubs::$actions[ $hook ] : array();
+	$order   = array_keys( $actions );
+	usort(
+		$order,
+		function ( $a, $b ) use ( $actions ) {
+			return array( $actions[ $a ][1], $a ) <=> array( $actions[ $b ][1], $b );
+		}
+	);
+	foreach ( array_map( function ( $i ) use ( $actions ) { return $actions[ $i ]; }, $order ) as $action ) {
 		call_user_func_array( $action[0], array_slice( $args, 0, $action[2] ) );
 	}
 }
@@ -88,11 +114,33 @@ function do_action( $hook, ...$args ) {
 function get_option( $name, $default = false ) {
 	return array_key_exists( $name, Stubs::$options ) ? Stubs::$options[ $name ] : $default;
 }
+// As WordPress: `add_option_{name}` for a new option, `update_option_{name}` for a changed one.
 function update_option( $name, $value, $autoload = null ) {
+	$existed = array_key_exists( $name, Stubs::$options );
+	$old     = $existed ? Stubs::$options[ $name ] : false;
+	if ( $existed && $old === $value ) {
+		return false;
+	}
 	Stubs::$options[ $name ] = $value;
 	if ( null !== $autoload || ! isset( Stubs::$autoload[ $name ] ) ) {
 		Stubs::$autoload[ $name ] = ( null === $autoload ) ? true : (bool) $autoload;
 	}
+	if ( $existed ) {
+		do_action( 'update_option_' . $name, $old, $value, $name );
+	} else {
+		do_action( 'add_option_' . $name, $name, $value );
+	}
+	return true;
+}
+function get_transient( $name ) {
+	return array_key_exists( $name, Stubs::$transients ) ? Stubs::$transients[ $name ] : false;
+}
+function set_transient( $name, $value, $expiration = 0 ) {
+	Stubs::$transients[ $name ] = $value;
+	return true;
+}
+function delete_transient( $name ) {
+	unset( Stubs::$transients[ $name ] );
 	return true;
 }
 function delete_option( $name ) {
@@ -217,6 +265,9 @@ function wp_verify_nonce( $nonce, $action ) {
 function wp_nonce_field( $action, $name ) {
 	echo '<input type="hidden" name="' . $name . '" value="nonce-' . $action . '">';
 }
+function get_current_user_id() {
+	return Stubs::$user_id;
+}
 function is_admin() {
 	return false;
 }
@@ -227,6 +278,9 @@ function wp_doing_ajax() {
 // ---- formatting ----------------------------------------------------------------------------
 function __( $text, $domain = '' ) {
 	return $text;
+}
+function _n( $single, $plural, $number, $domain = '' ) {
+	return 1 === (int) $number ? $single : $plural;
 }
 function esc_html__( $text, $domain = '' ) {
 	return esc_html( $text );
@@ -293,8 +347,59 @@ function wp_generate_password( $length = 12, $special = true, $extra = false ) {
 function home_url( $path = '' ) {
 	return 'https://shop.example' . $path;
 }
-function add_query_arg( $key, $value, $url ) {
+function add_query_arg( $key, $value, $url = 'https://shop.example/wp-admin/admin.php?page=wc-settings&tab=advanced&section=connect_hub' ) {
 	return $url . ( false === strpos( $url, '?' ) ? '?' : '&' ) . $key . '=' . $value;
+}
+
+function admin_url( $path = '' ) {
+	return 'https://shop.example/wp-admin/' . $path;
+}
+function human_time_diff( $from, $to = 0 ) {
+	return '1 hour';
+}
+// The shop's time zone is Europe/Amsterdam (UTC+1 in winter), its formats WordPress's defaults.
+function wp_date( $format, $timestamp = null ) {
+	$date = new DateTime( '@' . (int) $timestamp );
+	$date->setTimezone( new DateTimeZone( 'Europe/Amsterdam' ) );
+	return $date->format( $format );
+}
+function wp_nonce_url( $url, $action = -1 ) {
+	return $url . '&_wpnonce=nonce-' . $action;
+}
+
+// ---- Action Scheduler's async request (runs the queue in a loopback request) -----------------
+class ActionScheduler_Store {
+	public function has_pending_actions_due() {
+		return Stubs::$due;
+	}
+}
+class ActionScheduler {
+	public static function store() {
+		return new ActionScheduler_Store();
+	}
+}
+class ActionScheduler_AsyncRequest_QueueRunner {
+	private $store;
+	public function __construct( ActionScheduler_Store $store ) {
+		$this->store = $store;
+	}
+	public function maybe_dispatch() {
+		if ( $this->store->has_pending_actions_due() ) {
+			++Stubs::$dispatches;
+		}
+	}
+}
+
+// ---- WooCommerce admin messages --------------------------------------------------------------
+class WC_Admin_Meta_Boxes {
+	public static function add_error( $text ) {
+		Stubs::$admin_errors[] = $text;
+	}
+}
+class WC_Admin_Settings {
+	public static function add_error( $text ) {
+		Stubs::$settings_errors[] = $text;
+	}
 }
 
 // ---- WooCommerce ---------------------------------------------------------------------------
@@ -378,6 +483,7 @@ class Fake_Order {
 	public $billing = array( 'email' => 'jane@example.test', 'first_name' => 'Jane', 'last_name' => 'Doe' );
 	public $currency = 'EUR';
 	public $total = '12.50';
+	public $notes = array();
 	public function __construct( $id ) {
 		$this->id = $id;
 	}
@@ -402,6 +508,10 @@ class Fake_Order {
 	public function save() {
 		++$this->saves;
 		return $this->id;
+	}
+	public function add_order_note( $note, $is_customer_note = 0, $added_by_user = false ) {
+		$this->notes[] = array( 'note' => $note, 'customer' => (bool) $is_customer_note );
+		return count( $this->notes );
 	}
 	public function get_items( $type = 'line_item' ) {
 		return $this->items;

@@ -43,8 +43,8 @@ class Connect_Hub_Checkouts {
 		add_action( 'woocommerce_new_order', array( __CLASS__, 'on_new_order' ), 20, 2 );
 		// The order is placed.
 		add_action( 'woocommerce_checkout_order_processed', array( __CLASS__, 'on_checkout_order_processed' ), 20, 3 );
+		// The block checkout's (WooCommerce 7.2+; its older name is deprecated and logs a notice).
 		add_action( 'woocommerce_store_api_checkout_order_processed', array( __CLASS__, 'complete' ), 20, 1 );
-		add_action( 'woocommerce_blocks_checkout_order_processed', array( __CLASS__, 'complete' ), 20, 1 );
 		// The recovery link, once the cart is loaded.
 		add_action( 'wp_loaded', array( __CLASS__, 'maybe_recover' ), 25 );
 		add_action( self::CLEANUP_HOOK, array( __CLASS__, 'cleanup' ) );
@@ -403,8 +403,8 @@ class Connect_Hub_Checkouts {
 	}
 
 	/**
-	 * Deletes checkouts (and their recovery tokens) untouched for KEEP_DAYS days, and deliveries
-	 * whose queued action was lost a week ago. Runs daily in the background.
+	 * Deletes checkouts (and their recovery tokens) untouched for KEEP_DAYS days, deliveries
+	 * whose queued action was lost a week ago, and refused ones kept KEEP_DAYS days. Runs daily in the background.
 	 *
 	 * @return int How many options were deleted.
 	 */
@@ -429,9 +429,20 @@ class Connect_Hub_Checkouts {
 					delete_option( $name );
 					++$deleted;
 				}
-			} elseif ( ! is_array( $value ) || empty( $value['created'] ) || (int) $value['created'] < time() - 7 * DAY_IN_SECONDS ) {
-				delete_option( $name );
-				++$deleted;
+			} else {
+				// One the hub refused waits for pairing again as long as a checkout is kept.
+				$id   = substr( $name, strlen( 'connect_hub_delivery_' ) );
+				$held = Connect_Hub_Sender::held();
+				$keep = isset( $held[ $id ] ) ? $cutoff : time() - 7 * DAY_IN_SECONDS;
+				if ( ! is_array( $value ) || empty( $value['created'] ) || (int) $value['created'] < $keep ) {
+					delete_option( $name );
+					if ( isset( $held[ $id ] ) ) {
+						unset( $held[ $id ] );
+						update_option( Connect_Hub_Sender::HELD_OPTION, $held, false );
+						Connect_Hub_Sender::log( 'error', sprintf( 'Dropped %s, refused by the hub %d days ago and never sent: the shop was not paired again.', $value['topic'], self::KEEP_DAYS ) );
+					}
+					++$deleted;
+				}
 			}
 		}
 		return $deleted;

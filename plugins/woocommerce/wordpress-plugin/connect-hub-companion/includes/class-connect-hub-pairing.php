@@ -24,6 +24,16 @@ class Connect_Hub_Pairing {
 	 * @return array{code: string, expires: int}
 	 */
 	public static function current_code() {
+		$valid = self::valid_code();
+		return null === $valid ? self::new_code() : $valid;
+	}
+
+	/**
+	 * The stored code while it is valid, else null (makes none).
+	 *
+	 * @return array{code: string, expires: int}|null
+	 */
+	public static function valid_code() {
 		$stored = get_option( self::OPTION, array() );
 		if ( is_array( $stored ) && ! empty( $stored['code'] ) && (int) $stored['expires'] > time() ) {
 			return array(
@@ -31,7 +41,7 @@ class Connect_Hub_Pairing {
 				'expires' => (int) $stored['expires'],
 			);
 		}
-		return self::new_code();
+		return null;
 	}
 
 	/**

@@ -4,7 +4,7 @@
  * WooCommerce API key (WooCommerce only checks API keys on requests it counts as REST API
  * requests, hence the `woocommerce_rest_is_request_to_rest_api` filter).
  *
- * - GET  /status                      plugin version and pairing state (edit_shop_orders)
+ * - GET  /status                      version, pairing state, the secret's fingerprint (edit_shop_orders)
  * - GET  /orders/{id}/shipments       the order's shipments (edit_shop_orders)
  * - POST /orders/{id}/shipments       adds a hub shipment, idempotent by external_id (edit_shop_orders)
  * - POST /pair                        stores hub_url and secret given a valid pairing code (manage_woocommerce)
@@ -125,7 +125,9 @@ class Connect_Hub_Rest {
 				'version'     => CONNECT_HUB_COMPANION_VERSION,
 				'paired'      => Connect_Hub_Settings::is_paired(),
 				'hub_url'     => Connect_Hub_Settings::hub_url(),
-				'woocommerce' => defined( 'WC_VERSION' ) ? WC_VERSION : '',
+				'woocommerce'        => defined( 'WC_VERSION' ) ? WC_VERSION : '',
+				// Tells the hub whether the plugin has its secret, without telling the secret.
+				'secret_fingerprint' => Connect_Hub_Settings::secret_fingerprint(),
 			)
 		);
 	}

@@ -24,13 +24,30 @@ class Connect_Hub_Sender {
 	const MAX_DELAY    = 21600;
 	const TIMEOUT      = 15;
 	const LOG_SOURCE   = 'connect-hub';
+	const HELD_OPTION  = 'connect_hub_held_deliveries';
+	const UNPAIRED_LOG = 'connect_hub_unpaired_logged';
 
 	/**
 	 * Hooks the queue's worker.
 	 */
 	public static function init() {
 		add_action( self::HOOK, array( __CLASS__, 'send' ), 10, 2 );
+		add_action( 'shutdown', array( __CLASS__, 'dispatch_now' ) );
+		add_action( 'admin_notices', array( __CLASS__, 'admin_notice' ) );
+		add_action( 'connect_hub_delivery_result', array( 'Connect_Hub_Shipments', 'on_delivery_result' ), 10, 5 );
+		// Paired again (a new URL or secret, by hand or through /pair): refused deliveries go again.
+		foreach ( array( Connect_Hub_Settings::OPTION_HUB_URL, Connect_Hub_Settings::OPTION_SECRET ) as $option ) {
+			add_action( 'update_option_' . $option, array( __CLASS__, 'release_held' ), 10, 0 );
+			add_action( 'add_option_' . $option, array( __CLASS__, 'release_held' ), 10, 0 );
+		}
 	}
+
+	/**
+	 * Whether this request queued a delivery to be sent now.
+	 *
+	 * @var bool
+	 */
+	private static $due_now = false;
 
 	/**
 	 * Queues `$payload` for the hub under `$topic`. Nothing is sent during this request.
@@ -47,6 +64,7 @@ class Connect_Hub_Sender {
 	 */
 	public static function enqueue( $topic, array $payload, array $options = array() ) {
 		if ( ! Connect_Hub_Settings::is_paired() ) {
+			self::log_unpaired( $topic );
 			return false;
 		}
 		$key        = isset( $options['key'] ) ? (string) $options['key'] : '';
@@ -102,7 +120,7 @@ class Connect_Hub_Sender {
 	 *
 	 * @param string $id      The delivery's id.
 	 * @param int    $attempt 1 for the first attempt.
-	 * @return string `sent`, `retry`, `failed` or `missing` (for tests and logs).
+	 * @return string `sent`, `retry`, `held` (refused: kept until paired again), `failed` or `missing`.
 	 */
 	public static function send( $id, $attempt = 1 ) {
 		$id       = (string) $id;
@@ -118,7 +136,12 @@ class Connect_Hub_Sender {
 		if ( ! Connect_Hub_Settings::is_paired() ) {
 			self::log( 'warning', sprintf( 'Not paired with a hub: %s dropped.', $delivery['topic'] ) );
 			delete_option( self::delivery_option( $id ) );
-			return 'failed';
+			return self::result( $id, $delivery, 'failed', __( 'the shop is not paired with a hub', 'connect-hub-companion' ) );
+		}
+		$held = self::held();
+		if ( isset( $held[ $id ] ) ) {
+			unset( $held[ $id ] );
+			update_option( self::HELD_OPTION, $held, false );
 		}
 
 		$response = wp_remote_post(
@@ -143,22 +166,130 @@ class Connect_Hub_Sender {
 
 		if ( $code >= 200 && $code < 300 ) {
 			delete_option( self::delivery_option( $id ) );
-			return 'sent';
+			return self::result( $id, $delivery, 'sent', $reason );
 		}
 		if ( 401 === $code || 403 === $code ) {
-			self::log( 'error', sprintf( 'The hub refused %s (%s): the shared secret differs from the hub\'s. Pair again; this delivery is dropped.', $delivery['topic'], $reason ) );
-			delete_option( self::delivery_option( $id ) );
-			return 'failed';
+			// Kept, and sent again as soon as the shop is paired again (release_held).
+			self::log( 'error', sprintf( 'The hub refused %s (%s): the shared secret differs from the hub\'s. It is kept: pair again on WooCommerce > Settings > Advanced > Connect Hub, and it is sent then.', $delivery['topic'], $reason ) );
+			$held        = self::held();
+			$held[ $id ] = array(
+				'topic'  => (string) $delivery['topic'],
+				'reason' => $reason,
+				'at'     => time(),
+			);
+			update_option( self::HELD_OPTION, $held, false );
+			return self::result( $id, $delivery, 'held', $reason );
 		}
 		if ( $attempt >= self::MAX_ATTEMPTS ) {
 			self::log( 'error', sprintf( 'Gave up on %s after %d attempts (%s).', $delivery['topic'], $attempt, $reason ) );
 			delete_option( self::delivery_option( $id ) );
-			return 'failed';
+			/* translators: 1: attempts, 2: the last error */
+			return self::result( $id, $delivery, 'failed', sprintf( __( 'gave up after %1$d attempts (%2$s)', 'connect-hub-companion' ), $attempt, $reason ) );
 		}
 		$delay = self::retry_delay( $attempt );
 		self::log( 'warning', sprintf( 'Sending %s failed (%s), attempt %d of %d; next in %d s.', $delivery['topic'], $reason, $attempt, self::MAX_ATTEMPTS, $delay ) );
 		self::schedule( $id, $attempt + 1, $delay );
-		return 'retry';
+		return self::result( $id, $delivery, 'retry', $reason );
+	}
+
+	/**
+	 * Tells who cares (`connect_hub_delivery_result`) how an attempt ended, and returns `$result`.
+	 *
+	 * @param string $id       The delivery's id.
+	 * @param array  $delivery The delivery.
+	 * @param string $result   `sent`, `retry`, `held` or `failed`.
+	 * @param string $reason   The answer or error.
+	 * @return string
+	 */
+	private static function result( $id, array $delivery, $result, $reason ) {
+		do_action( 'connect_hub_delivery_result', (string) $delivery['topic'], (string) $delivery['body'], $result, (string) $reason, (string) $id );
+		return $result;
+	}
+
+	/**
+	 * Deliveries the hub refused (401/403), kept until the shop is paired again.
+	 *
+	 * @return array<string, array{topic: string, reason: string, at: int}> By delivery id.
+	 */
+	public static function held() {
+		$held = get_option( self::HELD_OPTION, array() );
+		return is_array( $held ) ? $held : array();
+	}
+
+	/**
+	 * Queues every held delivery again, from its first attempt (the shop was paired again).
+	 *
+	 * @return int How many were queued.
+	 */
+	public static function release_held() {
+		$held = self::held();
+		if ( empty( $held ) ) {
+			return 0;
+		}
+		delete_option( self::HELD_OPTION );
+		$queued = 0;
+		foreach ( array_keys( $held ) as $id ) {
+			if ( is_array( get_option( self::delivery_option( $id ), null ) ) ) {
+				self::schedule( (string) $id, 1, 0 );
+				++$queued;
+			}
+		}
+		return $queued;
+	}
+
+	/**
+	 * A notice on wp-admin screens, for who can pair, while deliveries are held.
+	 */
+	public static function admin_notice() {
+		$held = self::held();
+		if ( empty( $held ) || ! current_user_can( 'manage_woocommerce' ) ) {
+			return;
+		}
+		$last = end( $held );
+		$link = admin_url( 'admin.php?page=wc-settings&tab=advanced&section=connect_hub' );
+		echo '<div class="notice notice-error"><p>' . esc_html(
+			sprintf(
+				/* translators: 1: how many, 2: the hub's answer */
+				_n( 'Connect Hub: %1$d message (shipment or checkout) was refused by the hub (%2$s): the shared secret differs from the hub\'s. It is kept and sent once you pair again.', 'Connect Hub: %1$d messages (shipments, checkouts) were refused by the hub (%2$s): the shared secret differs from the hub\'s. They are kept and sent once you pair again.', count( $held ), 'connect-hub-companion' ),
+				count( $held ),
+				$last['reason']
+			)
+		) . ' <a href="' . esc_url( $link ) . '">' . esc_html__( 'Pair again', 'connect-hub-companion' ) . '</a></p></div>';
+	}
+
+	/**
+	 * `shutdown`: when this request queued something to send now, Action Scheduler's async
+	 * request runs the queue in a loopback request right away, instead of waiting for WP-Cron
+	 * (which needs a visitor). The queue stays the fallback when the loopback fails.
+	 */
+	public static function dispatch_now() {
+		if ( ! self::$due_now ) {
+			return;
+		}
+		self::$due_now = false;
+		if ( ! class_exists( 'ActionScheduler_AsyncRequest_QueueRunner' ) || ! class_exists( 'ActionScheduler' ) ) {
+			return;
+		}
+		try {
+			$runner = new ActionScheduler_AsyncRequest_QueueRunner( ActionScheduler::store() );
+			$runner->maybe_dispatch();
+		} catch ( \Throwable $e ) {
+			self::log( 'warning', 'Could not start the queue now (' . $e->getMessage() . '); WP-Cron runs it later.' );
+		}
+	}
+
+	/**
+	 * Logs, at most once an hour, that something was not sent because the shop is not paired.
+	 *
+	 * @param string $topic What was not sent.
+	 */
+	private static function log_unpaired( $topic ) {
+		$last = (int) get_option( self::UNPAIRED_LOG, 0 );
+		if ( $last > time() - HOUR_IN_SECONDS ) {
+			return;
+		}
+		update_option( self::UNPAIRED_LOG, time(), false );
+		self::log( 'warning', sprintf( 'Not paired with a hub: %s not sent (nor anything else for an hour without this message). Pair on WooCommerce > Settings > Advanced > Connect Hub.', $topic ) );
 	}
 
 	/**
@@ -221,6 +352,9 @@ class Connect_Hub_Sender {
 	 */
 	private static function schedule( $id, $attempt, $delay ) {
 		$args = array( $id, $attempt );
+		if ( $delay <= 0 ) {
+			self::$due_now = true;
+		}
 		if ( $delay <= 0 && function_exists( 'as_enqueue_async_action' ) ) {
 			as_enqueue_async_action( self::HOOK, $args, self::GROUP );
 		} elseif ( function_exists( 'as_schedule_single_action' ) ) {

@@ -4,7 +4,9 @@
  * it works with both order storages (HPOS and posts).
  *
  * A stored shipment: {"id", "provider", "tracking_number", "tracking_url", "created_at_gmt",
- * "source": "shop"|"hub", "external_id"}.
+ * "source": "shop"|"hub", "external_id"}; one entered in the shop also has where it went:
+ * "hub_delivery" (the delivery's id), "hub_status" (waiting, sent, retry, held, failed, unpaired),
+ * "hub_status_at", "hub_reason", "hub_url".
  *
  * @package Connect_Hub_Companion
  */
@@ -109,18 +111,72 @@ class Connect_Hub_Shipments {
 			'source'          => 'hub' === $source ? 'hub' : 'shop',
 			'external_id'     => (string) ( isset( $fields['external_id'] ) ? $fields['external_id'] : '' ),
 		);
+		if ( 'shop' === $shipment['source'] ) {
+			$delivery = Connect_Hub_Sender::enqueue(
+				'shipment.created',
+				Connect_Hub_Payloads::shipment( $order->get_id(), $order->get_order_number(), $shipment )
+			);
+			$shipment['hub_delivery']  = false === $delivery ? '' : (string) $delivery;
+			$shipment['hub_status']    = false === $delivery ? 'unpaired' : 'waiting';
+			$shipment['hub_status_at'] = $shipment['created_at_gmt'];
+			$order->add_order_note(
+				sprintf(
+					/* translators: 1: carrier and tracking number, 2: where it goes */
+					__( 'Shipment added: %1$s. %2$s', 'connect-hub-companion' ),
+					trim( $shipment['provider'] . ' ' . $shipment['tracking_number'] ),
+					false === $delivery ? __( 'Not sent to a hub: the shop is not paired.', 'connect-hub-companion' ) : __( 'It is sent to the hub (connect-hub).', 'connect-hub-companion' )
+				)
+			);
+		}
 		$shipments   = self::all( $order );
 		$shipments[] = $shipment;
 		$order->update_meta_data( self::META, $shipments );
 		$order->save();
-
-		if ( 'shop' === $shipment['source'] ) {
-			Connect_Hub_Sender::enqueue(
-				'shipment.created',
-				Connect_Hub_Payloads::shipment( $order->get_id(), $order->get_order_number(), $shipment )
-			);
-		}
 		return $shipment;
+	}
+
+	/**
+	 * `connect_hub_delivery_result`: records on the order where a shipment entered here went, and
+	 * notes it on the order once it reached the hub or was refused.
+	 *
+	 * @param string $topic  The delivery's topic.
+	 * @param string $body   Its body.
+	 * @param string $result `sent`, `retry`, `held` or `failed`.
+	 * @param string $reason The hub's answer or the error.
+	 * @param string $id     The delivery's id.
+	 */
+	public static function on_delivery_result( $topic, $body, $result, $reason, $id ) {
+		if ( 'shipment.created' !== $topic ) {
+			return;
+		}
+		$payload = json_decode( (string) $body, true );
+		if ( ! is_array( $payload ) || empty( $payload['order_id'] ) || empty( $payload['shipment']['id'] ) ) {
+			return;
+		}
+		$order = wc_get_order( (int) $payload['order_id'] );
+		if ( ! $order ) {
+			return;
+		}
+		$shipments = self::all( $order );
+		foreach ( $shipments as $i => $shipment ) {
+			if ( (string) $shipment['id'] !== (string) $payload['shipment']['id'] ) {
+				continue;
+			}
+			$shipments[ $i ]['hub_status']    = (string) $result;
+			$shipments[ $i ]['hub_status_at'] = Connect_Hub_Payloads::gmt( time() );
+			$shipments[ $i ]['hub_reason']    = (string) $reason;
+			$shipments[ $i ]['hub_url']       = Connect_Hub_Settings::hub_url();
+			$order->update_meta_data( self::META, $shipments );
+			if ( 'sent' === $result ) {
+				/* translators: 1: tracking number, 2: the hub's URL */
+				$order->add_order_note( sprintf( __( 'Shipment %1$s sent to the hub (%2$s).', 'connect-hub-companion' ), $shipment['tracking_number'], Connect_Hub_Settings::hub_url() ) );
+			} elseif ( 'held' === $result || 'failed' === $result ) {
+				/* translators: 1: tracking number, 2: the shop's explanation */
+				$order->add_order_note( sprintf( __( 'Shipment %1$s not sent to the hub: %2$s', 'connect-hub-companion' ), $shipment['tracking_number'], Connect_Hub_Admin::where_it_went( $shipments[ $i ] ) ) );
+			}
+			$order->save();
+			return;
+		}
 	}
 
 	/**
