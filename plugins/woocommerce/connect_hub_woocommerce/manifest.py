@@ -82,8 +82,10 @@ MANIFEST = Manifest(
         Setting(
             name="pairing_code",
             description=(
-                "The code the companion plugin shows under WooCommerce > Connect Hub; with it, "
-                "onboarding pairs the plugin (hub address and webhook secret)"
+                "The code the companion plugin shows under WooCommerce > Settings > Advanced > "
+                "Connect Hub; with it, onboarding pairs the plugin (hub address and webhook "
+                "secret). Once paired it is ignored; without it, 'connect-hub wordpress-plugin "
+                "--pairing NAME' shows what to enter there by hand"
             ),
             required=False,
             type=SettingType.SECRET,

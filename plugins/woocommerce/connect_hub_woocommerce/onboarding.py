@@ -12,7 +12,7 @@ from connect_hub.errors import ConfigError, HubError, TransientError
 
 from connect_hub_woocommerce import companion
 from connect_hub_woocommerce.client import AuthenticationError, WooApiError, WooClient
-from connect_hub_woocommerce.resources import describe, setting
+from connect_hub_woocommerce.resources import describe
 from connect_hub_woocommerce.watchdog import TOPICS, delivery_url, ensure_webhooks
 
 MIN_VERSION = (3, 5)
@@ -63,8 +63,10 @@ async def onboard(client: WooClient, integration: Integration) -> list[Check]:
         return checks
     checks.append(Check("woocommerce version", True, f"WooCommerce {version}."))
     registered = await register(client, integration)
-    if all(check.ok for check in registered) and setting(integration, "pairing_code"):
-        registered.append(await companion.pair(client, integration))
+    if all(check.ok for check in registered):
+        plugin = await companion.check(client, integration)
+        if plugin is not None:
+            registered.append(plugin)
     return checks + registered
 
 

@@ -48,11 +48,16 @@ def name_prefix(integration: Integration) -> str:
     return f"connect-hub {describe(integration)} "
 
 
+def secret_fingerprint(secret: str) -> str:
+    """Eight hex digits that tell secrets apart without revealing them (the companion plugin's
+    status route reports its secret's the same way)."""
+    return hashlib.sha256(f"connect-hub-webhook:{secret}".encode()).hexdigest()[:8]
+
+
 def webhook_name(integration: Integration, topic: str, secret: str) -> str:
     """``connect-hub acme/shop order.created #1a2b3c4d``: the fingerprint tells secrets apart
     without revealing them."""
-    fingerprint = hashlib.sha256(f"connect-hub-webhook:{secret}".encode()).hexdigest()[:8]
-    return f"{name_prefix(integration)}{topic} #{fingerprint}"
+    return f"{name_prefix(integration)}{topic} #{secret_fingerprint(secret)}"
 
 
 def is_ours(integration: Integration, webhook: Json, url: str) -> bool:

@@ -150,3 +150,85 @@ async def test_a_wrong_pairing_code_is_one_sentence_naming_the_setting(pairing_s
     httpx_mock.add_response(method="POST", url=f"{PLUGIN}/pair", status_code=403, json=refused)
     check = await companion.pair(pairing_shop.resources["client"], pairing_shop)
     assert not check.ok and "pairing_code" in check.message and "PAIR-9" not in check.message
+
+
+# --- Issue 10: messages, pairing seen from onboarding --------------------------------------
+
+HUB_URL = "https://hub.example/webhooks/shop"
+OUR_FINGERPRINT = "bbc24d76"  # sha256("connect-hub-webhook:verify-secret-123")[:8], as the plugin reports it
+
+
+def plugin_status(**changes) -> dict:
+    return {"plugin": "connect-hub-companion", "version": "1.0.0", "paired": True, "hub_url": HUB_URL,
+            "woocommerce": "9.9.5", "secret_fingerprint": OUR_FINGERPRINT, **changes}  # fmt: skip
+
+
+def test_the_fingerprint_is_the_one_the_plugin_reports():
+    from connect_hub_woocommerce.watchdog import secret_fingerprint
+
+    assert secret_fingerprint("verify-secret-123") == OUR_FINGERPRINT
+
+
+def test_no_hub_message_points_at_a_screen_the_plugin_does_not_have():
+    """The plugin's screen is WooCommerce > Settings > Advanced > Connect Hub."""
+    from pathlib import Path
+
+    import connect_hub_woocommerce
+
+    package = Path(connect_hub_woocommerce.__file__).parent
+    wrong = [str(p.relative_to(package)) for p in package.rglob("*.py") if "WooCommerce > Connect Hub" in p.read_text()]
+    assert wrong == []
+    from connect_hub_woocommerce.manifest import MANIFEST
+
+    [setting] = [s for s in MANIFEST.settings if s.name == "pairing_code"]
+    assert "WooCommerce > Settings > Advanced > Connect Hub" in setting.description
+
+
+async def test_a_refused_code_names_the_plugins_settings_screen_and_the_way_by_hand(pairing_shop, httpx_mock):
+    refused = {"code": "connect_hub_pairing_invalid_code", "message": "The pairing code is wrong, expired or used already.", "data": {"status": 403}}
+    httpx_mock.add_response(method="GET", url=f"{PLUGIN}/status", json=plugin_status(paired=False, hub_url="", secret_fingerprint=""))
+    httpx_mock.add_response(method="POST", url=f"{PLUGIN}/pair", status_code=403, json=refused)
+    check = await companion.check(pairing_shop.resources["client"], pairing_shop)
+    assert not check.ok
+    assert "WooCommerce > Settings > Advanced > Connect Hub" in check.message
+    assert "connect-hub wordpress-plugin --pairing shop" in check.message
+
+
+async def test_once_paired_a_used_code_left_in_the_configuration_is_not_sent_again(pairing_shop, httpx_mock):
+    httpx_mock.add_response(method="GET", url=f"{PLUGIN}/status", json=plugin_status())
+    check = await companion.check(pairing_shop.resources["client"], pairing_shop)
+    assert check.ok, check.message
+    assert "pairing_code is no longer needed" in check.message
+    assert [r.method for r in httpx_mock.get_requests()] == ["GET"]  # no POST /pair, no 403
+
+
+async def test_without_a_code_onboarding_still_looks_for_the_plugin(shop, httpx_mock):
+    shop = replace(shop, public_url="https://hub.example")
+    httpx_mock.add_response(method="GET", url=f"{PLUGIN}/status", json=plugin_status())
+    check = await companion.check(shop.resources["client"], shop)
+    assert check.ok and HUB_URL in check.message
+
+
+async def test_an_unpaired_plugin_without_a_code_says_how_to_pair_it(shop, httpx_mock):
+    shop = replace(shop, public_url="https://hub.example")
+    httpx_mock.add_response(method="GET", url=f"{PLUGIN}/status", json=plugin_status(paired=False, hub_url="", secret_fingerprint=""))
+    check = await companion.check(shop.resources["client"], shop)
+    assert not check.ok
+    assert "not paired" in check.message and "pairing_code" in check.message
+    assert "connect-hub wordpress-plugin --pairing shop" in check.message
+
+
+async def test_a_plugin_paired_elsewhere_or_with_another_secret_is_a_failed_check(shop, httpx_mock):
+    shop = replace(shop, public_url="https://hub.example")
+    httpx_mock.add_response(method="GET", url=f"{PLUGIN}/status", json=plugin_status(hub_url="https://old-hub.example/webhooks/shop"))
+    httpx_mock.add_response(method="GET", url=f"{PLUGIN}/status", json=plugin_status(secret_fingerprint="0badf00d"))
+    elsewhere = await companion.check(shop.resources["client"], shop)
+    assert not elsewhere.ok and "sends to https://old-hub.example/webhooks/shop, not to https://hub.example/webhooks/shop" in elsewhere.message
+    other_secret = await companion.check(shop.resources["client"], shop)
+    assert not other_secret.ok and "another secret" in other_secret.message
+    assert "verify-secret-123" not in elsewhere.message + other_secret.message
+
+
+async def test_without_plugin_and_code_there_is_nothing_to_check(shop, httpx_mock):
+    httpx_mock.add_response(method="GET", url=f"{PLUGIN}/status", status_code=404, json=NO_ROUTE)
+    assert await companion.check(shop.resources["client"], shop) is None

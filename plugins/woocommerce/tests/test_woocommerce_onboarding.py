@@ -16,6 +16,8 @@ from connect_hub_woocommerce.watchdog import TOPICS, webhook_name
 
 SAMPLES = Path(__file__).parent / "samples" / "api"
 HUB = "https://hub.example"
+SHOP = "https://shop.example"
+NO_ROUTE = {"code": "rest_no_route", "message": "No route was found matching the URL and request method.", "data": {"status": 404}}  # fmt: skip
 INDEX = {"namespace": "wc/v3", "routes": {"/wc/v3": {}}}
 _HOP_HEADERS = {"host", "connection", "content-length", "transfer-encoding", "content-encoding"}
 
@@ -161,6 +163,7 @@ async def test_all_good_registers_the_six_webhooks(shop, httpx_mock):
     httpx_mock.add_response(**sample("GET-webhooks-list.json"))  # another app's webhooks
     created = sample("POST-webhooks-response.json")
     httpx_mock.add_response(method="POST", is_reusable=True, **created)
+    httpx_mock.add_response(method="GET", url=f"{SHOP}/wp-json/connect-hub/v1/status", status_code=404, json=NO_ROUTE)
 
     checks = await run(shop)
 
@@ -192,14 +195,34 @@ async def test_webhooks_in_place_get_a_harmless_write_as_the_write_check(shop, h
     httpx_mock.add_response(**status_with_version("9.9.5"))
     httpx_mock.add_response(method="GET", json=ours)
     httpx_mock.add_response(method="PUT", json=ours[0])
+    httpx_mock.add_response(method="GET", url=f"{SHOP}/wp-json/connect-hub/v1/status", status_code=404, json=NO_ROUTE)
 
     checks = await run(shop)
 
     assert all(ok for ok, _ in checks.values()), checks
-    put = httpx_mock.get_requests()[-1]
-    assert (put.method, put.url.path) == ("PUT", "/wp-json/wc/v3/webhooks/1")
+    [put] = [r for r in httpx_mock.get_requests() if r.method == "PUT"]
+    assert put.url.path == "/wp-json/wc/v3/webhooks/1"
     assert json.loads(put.content) == {"name": ours[0]["name"]}
     assert "all were in place" in checks["webhooks registered"][1]
+
+
+async def test_onboarding_looks_for_the_companion_plugin_without_a_pairing_code(shop, httpx_mock):
+    """Issue 10: an installed, unpaired plugin drops every checkout; onboarding says so."""
+    ours = [
+        {"id": n, "topic": topic, "status": "active", "delivery_url": f"{HUB}/webhooks/shop",
+         "name": webhook_name(shop, topic, "verify-secret-123")}
+        for n, topic in enumerate(TOPICS, start=1)
+    ]  # fmt: skip
+    httpx_mock.add_response(url="https://shop.example/wp-json/wc/v3", json=INDEX)
+    httpx_mock.add_response(**status_with_version("9.9.5"))
+    httpx_mock.add_response(method="GET", json=ours)
+    httpx_mock.add_response(method="PUT", json=ours[0])
+    httpx_mock.add_response(method="GET", url=f"{SHOP}/wp-json/connect-hub/v1/status", json={"version": "1.0.0", "paired": False, "hub_url": "", "secret_fingerprint": ""})
+
+    name, message = failed(await run(shop))
+
+    assert name == "companion plugin paired"
+    assert "not paired" in message and "--pairing shop" in message
 
 
 async def test_without_public_url_nothing_is_registered(shop, httpx_mock):

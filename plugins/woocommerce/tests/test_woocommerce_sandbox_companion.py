@@ -40,7 +40,7 @@ def shop():
 
 def test_the_routes_need_the_api_key_like_wc_v3(shop):
     assert httpx.get(f"{shop.url}{PLUGIN}/status").status_code == 401
-    assert call(shop, "GET", "/status").json() == {"version": "0.1.0", "paired": False}
+    assert call(shop, "GET", "/status").json() == {"version": "0.1.0", "paired": False, "hub_url": "", "secret_fingerprint": ""}
 
 
 def test_pairing_needs_the_shops_code(shop):

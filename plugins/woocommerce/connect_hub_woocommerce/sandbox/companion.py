@@ -7,6 +7,7 @@ webhook queue with the body fixed when queued, to the address and secret given a
 from __future__ import annotations
 
 import copy
+import hashlib
 import secrets
 import uuid
 from decimal import Decimal
@@ -53,8 +54,16 @@ class Companion:
             self.checkouts.clear()
 
     def status(self) -> Json:
+        """As the real plugin's ``GET /status``: the hub URL and the secret's fingerprint tell the
+        hub whether the plugin is paired with it."""
         with self.ctx.lock:
-            return {"version": PLUGIN_VERSION, "paired": self.pairing is not None}
+            pairing = self.pairing or {}
+            secret = str(pairing.get("secret") or "")
+            return {
+                "version": PLUGIN_VERSION, "paired": self.pairing is not None,
+                "hub_url": str(pairing.get("hub_url") or ""),
+                "secret_fingerprint": hashlib.sha256(f"connect-hub-webhook:{secret}".encode()).hexdigest()[:8] if secret else "",
+            }  # fmt: skip
 
     def current_pairing(self) -> Json | None:
         with self.ctx.lock:
