@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -43,6 +44,17 @@ WAIT = 60.0
 """Seconds to wait for the shop's background work (a loopback request under load)."""
 
 
+def wait_gently(condition: Any, what: str) -> Any:
+    """``wait_for`` for conditions that run PHP (a process each): every half second."""
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {WAIT}s waiting for {what}")
+
+
 def plugin_messages(log: str) -> list[str]:
     return [line for line in log.splitlines() if any(mark in line for mark in PLUGIN_MARKS)]
 
@@ -52,6 +64,7 @@ class Companion:
     shop: RealShop
     activation_log: str
     products: dict[str, int]
+    uninstalled: bool = False
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +84,10 @@ def companion(realshop: RealShop, tmp_path_factory: pytest.TempPathFactory) -> I
         found = realshop.api("GET", "products", params={"sku": sku})
         product = found[0] if found else realshop.api("POST", "products", json={"name": f"Companion {sku}", "sku": sku, "regular_price": price, "virtual": True})
         products[sku] = product["id"]
-    yield Companion(realshop, activation_log, products)
-    realshop.deactivate_plugin(BASENAME, uninstall=True)
+    installed = Companion(realshop, activation_log, products)
+    yield installed
+    if not installed.uninstalled:
+        realshop.deactivate_plugin(BASENAME, uninstall=True)
     extra = realshop.root / "realshop-extra.php"
     extra.write_text("".join(line for line in extra.read_text().splitlines(keepends=True) if "DISALLOW_FILE_MODS" not in line))
 
@@ -102,7 +117,7 @@ def hub(companion: Companion, hub_env: dict[str, str], tmp_path_factory: pytest.
         runtime = Runtime(parse_config(text, file=str(config), environ=hub_env), migrate=True)
         with running_hub(runtime, port=port) as process:
             hub = Hub(process)
-            wait_for(lambda: shop.php("return Connect_Hub_Settings::is_paired();"), timeout=WAIT, what="the plugin paired by onboarding")
+            wait_gently(lambda: shop.php("return Connect_Hub_Settings::is_paired();"), what="the plugin paired by onboarding")
             yield hub
         for webhook in shop.api("GET", "webhooks", params={"per_page": 100}):
             if webhook["delivery_url"].startswith(f"http://127.0.0.1:{port}/"):
@@ -296,7 +311,7 @@ def test_the_shipments_panel_in_a_browser(companion: Companion, hub: Hub, browse
     shipment = wait_for(lambda: next((r for r in records(hub, "shipments") if r["data"].get("tracking_code") == "JD0001234"), None), timeout=WAIT, what="the shipment in the hub")
     assert shipment["data"]["order_reference"] == f"shop-{order['id']}"
     assert shipment["data"]["carrier"] == "DHL"
-    wait_for(lambda: "Sent to the hub" in shop.php(f"ob_start(); Connect_Hub_Admin::render( wc_get_order( {order['id']} ) ); return ob_get_clean();"), timeout=WAIT, what="the box saying it was sent")
+    wait_gently(lambda: "Sent to the hub" in shop.php(f"ob_start(); Connect_Hub_Admin::render( wc_get_order( {order['id']} ) ); return ob_get_clean();"), what="the box saying it was sent")
     open_order(browser, shop, order["id"])
     assert f"Sent to the hub ({hub.url}/webhooks/shop)" in browser.find("#connect-hub-shipments").text
     notes = browser.find("#woocommerce-order-notes").text
@@ -330,7 +345,7 @@ def test_a_shipment_the_hub_refuses_is_kept_and_sent_after_pairing_again(compani
     shop.php("update_option( 'connect_hub_secret', 'not-the-hubs-secret', false ); return null;")
     shop.php(f"Connect_Hub_Shipments::add( wc_get_order( {order['id']} ), array( 'provider' => 'UPS', 'tracking_number' => '1ZREFUSED', 'tracking_url' => '', 'external_id' => '' ), 'shop' ); return null;")
     shop.run_queue()
-    held = wait_for(lambda: shop.php("return Connect_Hub_Sender::held();"), timeout=WAIT, what="the refused shipment held")
+    held = wait_gently(lambda: shop.php("return Connect_Hub_Sender::held();"), what="the refused shipment held")
     assert [h["reason"] for h in held.values()] == ["HTTP 401"]
     assert not any(r["data"].get("tracking_code") == "1ZREFUSED" for r in records(hub, "shipments"))
     # Pairing again by hand, with what `connect-hub wordpress-plugin --pairing shop` shows.
@@ -344,3 +359,16 @@ def test_a_shipment_the_hub_refuses_is_kept_and_sent_after_pairing_again(compani
     shop.php(f"update_option( 'connect_hub_secret', {json.dumps(given)}, false ); return null;")
     wait_for(lambda: any(r["data"].get("tracking_code") == "1ZREFUSED" for r in records(hub, "shipments")), timeout=WAIT, what="the held shipment in the hub")
     assert shop.php("return Connect_Hub_Sender::held();") == []
+
+
+def test_uninstall_removes_the_plugins_options_and_queued_work_and_keeps_the_shipments(companion: Companion, hub: Hub) -> None:
+    """Last: deleting the plugin in wp-admin runs uninstall.php."""
+    shop = companion.shop
+    shipped = shop.sql("SELECT COUNT(*) FROM wp_wc_orders_meta WHERE meta_key = '_connect_hub_shipments'")[0][0]
+    assert int(shipped) >= 1
+    shop.deactivate_plugin(BASENAME, uninstall=True)
+    companion.uninstalled = True
+    assert shop.sql("SELECT option_name FROM wp_options WHERE option_name LIKE 'connect\\_hub\\_%'") == []
+    assert shop.pending_actions("connect_hub_send") == [] and shop.pending_actions("connect_hub_cleanup") == []
+    assert not (shop.content / "plugins" / PLUGIN_SLUG).exists()
+    assert shop.sql("SELECT COUNT(*) FROM wp_wc_orders_meta WHERE meta_key = '_connect_hub_shipments'")[0][0] == shipped, "order history stays"
