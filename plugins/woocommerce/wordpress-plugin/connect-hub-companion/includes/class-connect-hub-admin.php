@@ -13,11 +13,11 @@ defined( 'ABSPATH' ) || exit;
  */
 class Connect_Hub_Admin {
 
-	const NONCE_ACTION = 'connect_hub_add_shipment';
-	const NONCE_FIELD  = 'connect_hub_shipment_nonce';
-	const FIELD        = 'connect_hub_shipment';
-	const SAVE_PRIORITY = 35;
-	const KEPT_INPUT   = 'connect_hub_refused_shipment_';
+	const NONCE_ACTION  = 'connect_hub_add_shipment';
+	const NONCE_FIELD   = 'connect_hub_shipment_nonce';
+	const FIELD         = 'connect_hub_shipment';
+	const KEPT_INPUT    = 'connect_hub_refused_shipment_';
+	const SAVE_PRIORITY = 35; // Before WC_Meta_Box_Order_Data::save (40), which sends the status e-mails.
 
 	/**
 	 * Hooks the box and its saving.
