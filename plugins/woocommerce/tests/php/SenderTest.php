@@ -122,6 +122,22 @@ final class SenderTest extends Connect_Hub_Test_Case {
 		$this->assertSame( Connect_Hub_Sender::sign( '{"a":1}', 'the-new-secret' ), Stubs::$http[1]['args']['headers']['X-WC-Webhook-Signature'] );
 	}
 
+	public function test_pairing_again_with_the_same_values_or_the_link_sends_held_deliveries_again() {
+		Stubs::pair();
+		$id               = Connect_Hub_Sender::enqueue( 'shipment.created', array( 'a' => 1 ) );
+		Stubs::$responses = array( array( 'response' => array( 'code' => 401 ) ) );
+		Connect_Hub_Sender::send( $id, 1 );
+		Stubs::$caps = array( 'manage_woocommerce' );
+		ob_start();
+		Connect_Hub_Settings::render_pairing();
+		$this->assertStringContainsString( 'connect_hub_send_held=1', ob_get_clean() );
+
+		$code = Connect_Hub_Pairing::new_code()['code'];
+		$this->assertSame( 200, Connect_Hub_Rest::pair( new WP_REST_Request( array( 'code' => $code, 'hub_url' => 'https://hub.example/webhooks/shop', 'secret' => 'verify-secret-123' ) ) )->get_status() );
+		$this->assertSame( array(), Connect_Hub_Sender::held() );
+		$this->assertSame( array( $id, 1 ), end( Stubs::$async )['args'] );
+	}
+
 	public function test_held_deliveries_are_shown_to_shop_managers() {
 		Stubs::pair();
 		$id               = Connect_Hub_Sender::enqueue( 'shipment.created', array( 'a' => 1 ) );

@@ -200,6 +200,7 @@ class Connect_Hub_Rest {
 			return new WP_Error( 'connect_hub_pairing_invalid_code', __( 'The pairing code is wrong, expired or used already. Show a new one on WooCommerce > Settings > Advanced > Connect Hub.', 'connect-hub-companion' ), array( 'status' => 403 ) );
 		}
 		Connect_Hub_Settings::save( $hub_url, $secret );
+		Connect_Hub_Sender::release_held(); // Also when the values did not change (no option hook then).
 		return self::respond(
 			array(
 				'paired'  => true,

@@ -238,15 +238,24 @@ class Connect_Hub_Settings {
 		$held = Connect_Hub_Sender::held();
 		if ( ! empty( $held ) ) {
 			/* translators: %d: how many */
-			echo '<p><strong>' . esc_html( sprintf( _n( '%d message refused by the hub is kept: it is sent once the shop is paired again.', '%d messages refused by the hub are kept: they are sent once the shop is paired again.', count( $held ), 'connect-hub-companion' ), count( $held ) ) ) . '</strong></p>';
+			echo '<p><strong>' . esc_html( sprintf( _n( '%d message refused by the hub is kept: it is sent once the shop is paired again.', '%d messages refused by the hub are kept: they are sent once the shop is paired again.', count( $held ), 'connect-hub-companion' ), count( $held ) ) ) . '</strong> ';
+			// For a hub whose secret was put right on its side: nothing changes here, so say when.
+			$send_link = wp_nonce_url( add_query_arg( 'connect_hub_send_held', '1' ), 'connect_hub_send_held' );
+			echo '<a href="' . esc_url( $send_link ) . '">' . esc_html__( 'Send them again now', 'connect-hub-companion' ) . '</a></p>';
 		}
 		echo '</td></tr>';
 	}
 
 	/**
-	 * "New code" link on the settings screen.
+	 * The settings screen's links: "New code", and "Send them again now" for held messages.
 	 */
 	public static function maybe_new_pairing_code() {
+		if ( isset( $_GET['connect_hub_send_held'] ) && current_user_can( 'manage_woocommerce' ) ) {
+			check_admin_referer( 'connect_hub_send_held' );
+			Connect_Hub_Sender::release_held();
+			wp_safe_redirect( remove_query_arg( array( 'connect_hub_send_held', '_wpnonce' ) ) );
+			exit;
+		}
 		if ( ! isset( $_GET['connect_hub_new_code'] ) || ! current_user_can( 'manage_woocommerce' ) ) {
 			return;
 		}
