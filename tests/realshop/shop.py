@@ -354,7 +354,11 @@ class RealShop:
 
     def deactivate_plugin(self, basename: str, *, uninstall: bool = False) -> None:
         """Deactivate a plugin as wp-admin does; with ``uninstall``, also delete it as wp-admin's
-        "Delete" does (``uninstall.php`` runs)."""
+        "Delete" does (``uninstall.php`` runs).
+
+        Action Scheduler marks its move to its own tables undone at any plugin's deactivation
+        (``deactivate_plugin``), which puts it back on the hybrid store that refuses claims by
+        group until its next migration run: that run is done here, as WP-Cron would."""
         self.php(
             "require_once ABSPATH . 'wp-admin/includes/plugin.php';\n"
             "require_once ABSPATH . 'wp-admin/includes/file.php';\n"
@@ -362,6 +366,11 @@ class RealShop:
             + (f"uninstall_plugin( {json.dumps(basename)} ); delete_plugins( array( {json.dumps(basename)} ) );\n" if uninstall else "")
             + "return null;",
             admin=True,
+        )
+        self.php(
+            "for ( $round = 0; $round < 10 && ! ActionScheduler_DataController::is_migration_complete(); $round++ ) {\n"
+            "  ( new Action_Scheduler\\Migration\\Scheduler() )->run_migration();\n"
+            "}\nreturn ActionScheduler_DataController::is_migration_complete();"
         )
 
     # -- lifecycle ------------------------------------------------------------------------------
