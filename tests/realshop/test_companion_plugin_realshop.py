@@ -19,7 +19,6 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,9 +31,8 @@ from connect_hub.runtime import Runtime
 from connect_hub_efulfillment.simulator.server import running_simulator
 from connect_hub_woocommerce.auth import WooAuth
 from connect_hub_woocommerce.wordpress_plugin import PLUGIN_SLUG, write_zip
-from support import ENV, WAREHOUSE_KEY, Hub, free_port, loop_yaml, wait_for
-
 from realshop.shop import RealShop
+from support import ENV, WAREHOUSE_KEY, Hub, free_port, loop_yaml, wait_for
 
 BASENAME = f"{PLUGIN_SLUG}/{PLUGIN_SLUG}.php"
 PLUGIN_MARKS = ("connect-hub-companion", "connect_hub", "Connect_Hub", "Connect Hub", "woocommerce_blocks_checkout_order_processed")
