@@ -246,12 +246,15 @@ def test_a_shipment_completes_the_order_with_exactly_one_customer_note(realshop:
 
 
 def test_stock_from_the_warehouse_reaches_a_product_and_a_variation(realshop: RealShop, onboarded: Hub, catalogue: Catalogue, warehouse: Warehouse) -> None:
+    variation_stock = lambda size: realshop.api("GET", f"products/{catalogue.tee['id']}/variations/{catalogue.sizes[size]['id']}")["stock_quantity"]
+    uncarried = {size: variation_stock(size) for size in "ML"}  # sizes the warehouse does not carry
     listed = httpx.post(f"{warehouse.url}/_sim/stock", json={catalogue.mug_sku: 40, f"{catalogue.tee_sku}-S": 30}).raise_for_status().json()
     available = {item["sku"]: item["quantity"] for item in listed}  # on hand less what open orders there hold
     mug, small = available[catalogue.mug_sku], available[f"{catalogue.tee_sku}-S"]
     assert mug != catalogue.mug["stock_quantity"] and small != catalogue.sizes["S"]["stock_quantity"]
     in_shop(onboarded, lambda: realshop.api("GET", f"products/{catalogue.mug['id']}")["stock_quantity"] == mug, "the mug's stock")
     in_shop(onboarded, lambda: realshop.api("GET", f"products/{catalogue.tee['id']}/variations/{catalogue.sizes['S']['id']}")["stock_quantity"] == small, "the variation's stock")
+    assert {size: variation_stock(size) for size in "ML"} == uncarried  # never set to 0 or anything else
 
 
 # --- customers ---------------------------------------------------------------------------------
