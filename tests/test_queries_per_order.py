@@ -22,8 +22,8 @@ from query_count import order_statements
 from support import ENV, account_yaml, raw_sample
 
 INGEST_BUDGET = 1
-IMPORT_BUDGET = 20
-EXPORT_BUDGET = 9
+IMPORT_BUDGET = 19
+EXPORT_BUDGET = 7
 
 
 @pytest.fixture

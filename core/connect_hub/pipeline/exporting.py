@@ -42,6 +42,7 @@ from connect_hub.metrics import observe_settled
 from connect_hub.pipeline.decisions import record_decision
 from connect_hub.pipeline.failures import cause, export_may_recover
 from connect_hub.secrets import redact
+from connect_hub.store import rows
 from connect_hub.store.models import Delivery, DeliveryState, Link, Record
 
 log = logging.getLogger(__name__)
@@ -78,14 +79,9 @@ async def claim(account: Account, delivery_id: int) -> Delivery | None:
 
     The conditional update is atomic in SQLite and PostgreSQL alike, so two workers woken for the
     same delivery never both run it, and a crashed worker's delivery is free again after the lease.
+    One statement: the update returns the delivery it took (:func:`connect_hub.store.rows.claim_delivery`).
     """
-    lease = timedelta(seconds=account.config.delivery.lease)
-    taken = await Delivery.filter(Q(id=delivery_id), Q(account=account.name), _due()).update(
-        state=DeliveryState.RUNNING, lease_until=datetime.now(UTC) + lease, attempts=F("attempts") + 1
-    )
-    if not taken:
-        return None
-    return await Delivery.get(id=delivery_id)
+    return await rows.claim_delivery(account.name, delivery_id, account.config.delivery.lease)
 
 
 def _batch_size(integration: Integration | None, data_type: str) -> int | None:
@@ -99,18 +95,17 @@ async def export_delivery(account: Account, delivery_id: int) -> list[Outcome]:
     """Run one Delivery (or, for a batched flow, every due one of its integration and data type).
 
     Returns what became of each delivery tried; empty when none was due or another worker had it.
+    The delivery is claimed first (one statement that returns it); a batched flow's delivery
+    then goes out with the others due, in one call.
     """
-    head = await Delivery.get_or_none(id=delivery_id, account=account.name).only("id", "integration", "data_type")
-    if head is None:
-        return []
-    logs.bind(integration=head.integration, data_type=head.data_type)
-    integration = account.integration(head.integration)
-    size = _batch_size(integration, head.data_type)
-    if size is not None and integration is not None:
-        return await _export_batch(account, integration, head.data_type, size)
     delivery = await claim(account, delivery_id)
     if delivery is None:
         return []
+    logs.bind(integration=delivery.integration, data_type=delivery.data_type)
+    integration = account.integration(delivery.integration)
+    size = _batch_size(integration, delivery.data_type)
+    if size is not None and integration is not None:
+        return await _export_batch(account, integration, delivery.data_type, size, claimed=[delivery])
     return [await _export_one(account, delivery)]
 
 
@@ -196,10 +191,13 @@ async def _export_one(account: Account, delivery: Delivery) -> Outcome:
     return await _conclude(account, integration, prepared, result)
 
 
-async def _export_batch(account: Account, integration: Integration, data_type: str, size: int) -> list[Outcome]:
-    """Claim up to ``size`` due deliveries, keep the latest per record, export them in one call."""
+async def _export_batch(
+    account: Account, integration: Integration, data_type: str, size: int, claimed: list[Delivery]
+) -> list[Outcome]:
+    """Claim up to ``size`` more due deliveries besides ``claimed``, keep the latest per record,
+    export them in one call."""
     candidates = await Delivery.filter(Q(account=account.name), Q(integration=integration.name), Q(data_type=data_type), _due()).order_by("id").limit(size * 4).values_list("id", flat=True)
-    claimed = [d for d in [await claim(account, i) for i in candidates] if d is not None]
+    claimed = claimed + [d for d in [await claim(account, i) for i in candidates] if d is not None]
     outcomes: list[Outcome] = []
     latest: dict[int, Delivery] = {}
     for delivery in sorted(claimed, key=lambda d: (d.record_id, d.version)):

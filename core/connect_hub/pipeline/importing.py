@@ -38,10 +38,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F, Q
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from connect_hub import logs
@@ -57,6 +57,7 @@ from connect_hub.pipeline.failures import cause, store_may_recover
 from connect_hub.pipeline.routing import plan_deliveries
 from connect_hub.rules import Decision
 from connect_hub.secrets import redact
+from connect_hub.store import rows
 from connect_hub.store.models import (
     Delivery,
     DeliveryState,
@@ -125,14 +126,10 @@ async def _claim(account: Account, event_id: int) -> Event | None:
     One conditional UPDATE, so two workers given the same event (a sweeper's re-send while the
     first is still at it) never both import it; a worker that dies leaves the lease to run out
     (``delivery.lease`` seconds), and the sweeper then sends the event again. The try is counted
-    before the work, so an event that kills its worker every time ends failed.
+    before the work, so an event that kills its worker every time ends failed. The update
+    returns the event it took (:func:`connect_hub.store.rows.claim_event`).
     """
-    now = datetime.now(UTC)
-    free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-    claimed = await Event.filter(free, id=event_id, account=account.name, state=EventState.PENDING).update(
-        attempts=F("attempts") + 1, lease_until=now + timedelta(seconds=account.config.delivery.lease),
-    )
-    return await Event.get_or_none(id=event_id) if claimed else None
+    return await rows.claim_event(account.name, event_id, account.config.delivery.lease)
 
 
 async def _release(event_id: int) -> None:
