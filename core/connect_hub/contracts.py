@@ -132,6 +132,11 @@ class ExportRequest:
     related: Mapping[str, str] = field(default_factory=dict)
     """External ids in the target of records this one refers to, e.g. ``{"order": "1042"}`` for
     a shipment whose order came from (or went to) the target."""
+    attempt: int | None = None
+    """Which try of its Delivery this is (1 the first), or None when not known. A first try of a
+    record the target has no id for may write without reading first (the target has never been
+    sent it, unless another version's try timed out: a target that creates by a key of its own
+    answers with what it has); a later try reads first, as a try after a timeout must."""
 
 
 class ExportAction(StrEnum):

@@ -149,7 +149,7 @@ async def _prepare(account: Account, integration: Integration | None, delivery: 
     request = ExportRequest(
         data_type=DataType(record.data_type), record_id=record.id, version=record.version, obj=decision.obj,
         external_id=link.external_id if link else None, last_export_hash=link.last_export_hash if link else None,
-        related=await related_ids(account, integration.name, decision.obj),
+        related=await related_ids(account, integration.name, decision.obj), attempt=delivery.attempts,
     )
     return _Prepared(delivery, record, link, request)
 

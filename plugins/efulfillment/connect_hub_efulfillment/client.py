@@ -93,6 +93,14 @@ class WarehouseClient:
             return existing
         return _json_object(response, self._where(f"create order {payload['reference']}"))
 
+    async def place_order(self, payload: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """Create the order keyed by ``payload["reference"]``: the warehouse's order and True
+        when this request created it (201), else the order it already had and False."""
+        response = await self._send("POST", f"{API}/orders", json=payload, accept=(409,))
+        if response.status_code == 409:
+            return await self.create_order(payload), False
+        return _json_object(response, self._where(f"create order {payload['reference']}")), response.status_code == 201
+
     async def get_order(self, reference: str) -> dict[str, Any] | None:
         """The warehouse's order for a hub reference, or None when it has none."""
         response = await self._send("GET", _order_path(reference), accept=(404,))

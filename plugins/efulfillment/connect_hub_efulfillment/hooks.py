@@ -84,7 +84,8 @@ async def hub_export(integration: Integration, request: ExportRequest) -> Export
         )
     send_statuses = _setting(integration, "send_statuses")
     return await export_order(
-        _client(integration), request.obj, send_statuses, sent_before=request.external_id is not None
+        _client(integration), request.obj, send_statuses, sent_before=request.external_id is not None,
+        first_try=request.attempt == 1,
     )
 
 

@@ -37,7 +37,8 @@ COMPARED = {"email": "the e-mail address", "shipping_address": "the shipping add
 
 
 async def export_order(
-    client: WarehouseClient, order: Order, send_statuses: Collection[str], *, sent_before: bool = False
+    client: WarehouseClient, order: Order, send_statuses: Collection[str], *, sent_before: bool = False,
+    first_try: bool = False,
 ) -> ExportResult:
     """Bring the warehouse in line with ``order``; safe to repeat any number of times.
 
@@ -46,6 +47,11 @@ async def export_order(
     is one the warehouse takes; one that was sent before (``sent_before``: the hub knows its id
     there) is compared whatever its status, so that a change the warehouse can no longer take
     (it shipped the order that the shop now completes with other lines) fails with a sentence.
+
+    The first try (``first_try``) of an order never sent (no id there) creates it without
+    reading first: the warehouse creates by reference and answers with the order it already
+    had, so nothing is written twice; a later try reads first, since an earlier one may have
+    created the order before its answer was lost.
     """
     if order.status in WITHDRAWN:
         return await _withdraw(client, order)
@@ -53,6 +59,11 @@ async def export_order(
     if not sendable and not sent_before:
         return ExportResult(skipped=f"order status {order.status.value} is not sent to the warehouse")
     payload = order_payload(order)
+    if first_try and sendable and not sent_before:
+        existing, created = await client.place_order(payload)
+        if created and not differences(existing, payload):
+            return ExportResult(external_id=str(existing["id"]), action=ExportAction.CREATED)
+        return await _bring_in_line(client, order, payload, existing, sendable)
     existing = await client.get_order(order.reference)
     if existing is None:
         if not sendable:
@@ -60,6 +71,13 @@ async def export_order(
         existing = await client.create_order(payload)
         if not differences(existing, payload):
             return ExportResult(external_id=str(existing["id"]), action=ExportAction.CREATED)
+    return await _bring_in_line(client, order, payload, existing, sendable)
+
+
+async def _bring_in_line(
+    client: WarehouseClient, order: Order, payload: dict[str, Any], existing: dict[str, Any], sendable: bool
+) -> ExportResult:
+    """The warehouse holds ``existing`` for the order: leave it, update it, or refuse with a sentence."""
     changed = differences(existing, payload)
     if not changed:
         return ExportResult(external_id=str(existing["id"]), action=ExportAction.UNCHANGED)

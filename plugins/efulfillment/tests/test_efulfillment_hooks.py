@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -497,3 +498,32 @@ async def test_a_cancel_that_races_with_shipping_fails_loudly(integration, wareh
         await cancelling
     assert "arrange a return" in str(caught.value) and "WH-000001" in str(caught.value)
     assert warehouse.state.get_order("shop-1042")["status"] == "shipped"
+
+
+def first_try(order: Order, external_id: str | None = None) -> ExportRequest:
+    return dataclasses.replace(export(order, external_id), attempt=1)
+
+
+async def test_a_first_try_creates_the_order_with_one_request(integration, warehouse: RunningSimulator):
+    result = await hooks.hub_export(integration, first_try(make_order()))
+
+    assert (result.external_id, result.action) == ("WH-000001", ExportAction.CREATED)
+    assert [(r["method"], r["path"]) for r in warehouse.state.logged_requests()] == [("POST", "/api/v1/orders")]
+
+
+async def test_a_first_try_of_an_order_the_warehouse_has_writes_nothing_and_says_unchanged(integration, warehouse: RunningSimulator):
+    first = await hooks.hub_export(integration, export(make_order()))
+    again = await hooks.hub_export(integration, first_try(make_order()))
+
+    assert (again.external_id, again.action) == (first.external_id, ExportAction.UNCHANGED)
+    [order] = warehouse.state.orders_with_create_requests()
+    assert order["create_requests"] == 2  # the create answered with the order it had
+    assert order["email"] == "ann@example.com"
+
+
+async def test_a_first_try_of_a_changed_order_the_warehouse_has_updates_it(integration, warehouse: RunningSimulator):
+    await hooks.hub_export(integration, export(make_order()))
+    again = await hooks.hub_export(integration, first_try(make_order(quantity=3)))
+
+    assert again.action == ExportAction.UPDATED
+    assert warehouse.state.get_order("shop-1042")["lines"][0]["quantity"] == 3
