@@ -18,6 +18,7 @@ from connect_hub.datatypes.base import DataTypePolicy
 from connect_hub.datatypes.checkouts import completed_by
 from connect_hub.manifest import DataType
 from connect_hub.pipeline import ledger
+from connect_hub.store import rows
 from connect_hub.store.models import Record
 
 
@@ -65,14 +66,11 @@ async def link_order_lines(account: Account, order: Order, connection: Any) -> N
         if not line.sku:
             continue
         product = Product(sku=line.sku, name=line.name)
-        record = await Record.filter(
-            account=account.name, data_type="products", key=product.match_key()
-        ).using_db(connection).first()
+        record = await rows.record_by_key(account.name, "products", product.match_key(), connection)
         if record is None:
-            record = await Record.create(
-                account=account.name, data_type="products", key=product.match_key(), version=1,
+            record = await rows.create(
+                Record, connection, account=account.name, data_type="products", key=product.match_key(), version=1,
                 hash=product.content_hash(), data=product.model_dump(mode="json"), source=order.source,
-                using_db=connection,
             )
             await ledger.note(
                 account.name, record, ledger.CREATED, integration=order.source, content_hash=record.hash,

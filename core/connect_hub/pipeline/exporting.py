@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F, Q
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from connect_hub import logs
@@ -123,7 +123,9 @@ async def _prepare(account: Account, integration: Integration | None, delivery: 
         return await _settle(delivery, DeliveryState.DEAD, error=f"the export stopped its worker; gave up after {delivery.attempts - 1} tries")
     if integration is None:
         return await _settle(delivery, DeliveryState.FAILED, error=f"integration {delivery.integration!r} is not configured")
-    record = await Record.get(id=delivery.record_id)
+    record = await rows.record_by_id(delivery.record_id)
+    if record is None:  # the record was deleted with its deliveries: nothing left to run
+        return Outcome(state=str(DeliveryState.SKIPPED), delivery_id=delivery.id)
     if record.version > delivery.version:
         return await _settle(delivery, DeliveryState.SKIPPED, reason=f"superseded by version {record.version}", action=ExportAction.SKIPPED)
     link = await target_link(account, integration.name, record.id)
@@ -157,8 +159,7 @@ async def _prepare(account: Account, integration: Integration | None, delivery: 
 async def target_link(account: Account, integration: str, record_id: int, connection: object = None) -> Link | None:
     """The Link the hub exports a record to in ``integration``: the system's own id for it (never
     an alias), the one last exported to first. None when the target has no id for it yet."""
-    query = Link.filter(account=account.name, integration=integration, record_id=record_id, alias=False)
-    links = await (query.using_db(connection) if connection is not None else query)
+    links = await rows.links_to(account.name, integration, record_id, connection)
     if not links:
         return None
     return max(links, key=lambda link: (link.last_exported_at is not None, link.last_exported_at or datetime.min.replace(tzinfo=UTC), -link.id))
@@ -271,20 +272,15 @@ async def _keep_link(
     """The Link for ``external_id`` holds ``kept``: the export's one, else the one already made
     for that id (``lookup``), else a new one. Nothing without an id."""
     if link is None and external_id and lookup:
-        link = await Link.filter(
-            account=account.name, integration=integration.name, data_type=record.data_type, external_id=external_id
-        ).using_db(conn).first()
+        link = await rows.link_of(account.name, integration.name, record.data_type, external_id, conn)
     if link is None:
         if external_id:
-            await Link.create(
-                account=account.name, integration=integration.name, data_type=record.data_type,
-                external_id=external_id, using_db=conn, **kept,
+            await rows.create(
+                Link, conn, account=account.name, integration=integration.name, data_type=record.data_type,
+                external_id=external_id, **kept,
             )
         return
-    link.external_id = external_id or link.external_id
-    for name, value in kept.items():
-        setattr(link, name, value)
-    await link.save(using_db=conn, update_fields=["external_id", *kept])
+    await rows.change(Link, link.id, {"external_id": external_id or link.external_id, **kept}, conn)
 
 
 def echo_hash(integration: Integration, kept: Canonical) -> str:
@@ -336,12 +332,10 @@ async def _settle(
         values["blocked_by"] = blocked_by
     if action is not None:
         values["action"] = str(action)
-    if refund:
-        values["attempts"] = F("attempts") - 1
     values["next_attempt_at"] = now + timedelta(seconds=retry_in) if retry_in is not None else None
-    query = Delivery.filter(id=delivery.id, state=DeliveryState.RUNNING)
-    if connection is not None:
-        query = query.using_db(connection)
-    await query.update(**values)
+    await rows.change(
+        Delivery, delivery.id, values, connection, where={"state": DeliveryState.RUNNING.value},
+        decrement=("attempts",) if refund else (),
+    )
     observe_settled(delivery.integration, str(state), delivery.created_at)
     return Outcome(state=str(state), retry_in=retry_in, delivery_id=delivery.id)

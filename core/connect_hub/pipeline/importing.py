@@ -240,13 +240,12 @@ async def _merge_once(
     obj, policy = item.obj, policy_for(item.data_type)
     data_type, key = str(item.data_type), obj.match_key()
     async with in_transaction() as conn:
-        link = await Link.filter(
-            account=account.name, integration=source, data_type=data_type, external_id=item.external_id
-        ).using_db(conn).first()
+        link = await rows.link_of(account.name, source, data_type, item.external_id, conn)
         if link is not None and link.echo_hash == received_hash:
             log.info("%s from %s is the hub's own write coming back", policy.describe(obj), source)
             await _remember_import(link, received_hash, obj, None, conn)
-            echoed = await Record.get(id=link.record_id).using_db(conn)
+            echoed = await rows.record_by_id(link.record_id, conn)
+            assert echoed is not None
             await ledger.note(
                 account.name, echoed, ledger.ECHO, integration=source, content_hash=received_hash, written=False,
                 event_id=event_id, external_id=item.external_id, connection=conn,
@@ -258,10 +257,9 @@ async def _merge_once(
         written = created = older = False
         if record is None:
             await policy.before_write(account, obj, conn)
-            record = await Record.create(
-                account=account.name, data_type=data_type, key=key, version=1, hash=obj.content_hash(),
-                data=obj.model_dump(mode="json"), source=source, source_modified_at=obj.modified_at,
-                status=status_of(obj), using_db=conn,
+            record = await rows.create(
+                Record, conn, account=account.name, data_type=data_type, key=key, version=1, hash=obj.content_hash(),
+                data=obj.model_dump(mode="json"), source=source, source_modified_at=obj.modified_at, status=status_of(obj),
             )
             written = created = True
         elif is_older(obj, record):
@@ -294,10 +292,9 @@ async def _merge_once(
             external_id=item.external_id, connection=conn,
         )
         if link is None:
-            await Link.create(
-                account=account.name, integration=source, data_type=data_type, external_id=item.external_id,
-                record_id=record.id, alias=item.alias, last_import_hash=received_hash,
-                last_import_modified_at=obj.modified_at, using_db=conn,
+            await rows.create(
+                Link, conn, account=account.name, integration=source, data_type=data_type, external_id=item.external_id,
+                record_id=record.id, alias=item.alias, last_import_hash=received_hash, last_import_modified_at=obj.modified_at,
             )
         else:
             await _remember_import(link, received_hash, obj, record.id, conn)
@@ -336,21 +333,24 @@ async def _find_record(account: Account, data_type: str, key: str, link: Link | 
     """
     by_link = None
     if link is not None and not alias and not link.alias:
-        by_link = await Record.filter(id=link.record_id).select_for_update().using_db(conn).first()
+        by_link = await rows.record_by_id(link.record_id, conn, for_update=True)
         if by_link is not None and by_link.key == key:
             return by_link
-    by_key = await Record.filter(account=account.name, data_type=data_type, key=key).select_for_update().using_db(conn).first()
+    by_key = await rows.record_by_key(account.name, data_type, key, conn, for_update=True)
     return by_key or by_link
 
 
 async def _remember_import(link: Link, received_hash: str, obj: Canonical, record_id: int | None, conn: object) -> None:
-    link.last_import_hash = received_hash
-    link.last_import_modified_at = obj.modified_at
-    fields = ["last_import_hash", "last_import_modified_at"]
+    """The Link keeps what was imported last (nothing is written when it already holds it)."""
+    values: dict[str, object] = {}
+    if link.last_import_hash != received_hash:
+        values["last_import_hash"] = link.last_import_hash = received_hash
+    if link.last_import_modified_at != obj.modified_at:
+        values["last_import_modified_at"] = link.last_import_modified_at = obj.modified_at
     if record_id is not None and link.record_id != record_id:
-        link.record_id = record_id
-        fields.append("record_id")
-    await link.save(using_db=conn, update_fields=fields)
+        values["record_id"] = link.record_id = record_id
+    if values:
+        await rows.change(Link, link.id, values, conn)
 
 
 def with_uncarried(account: Account, source: str, obj: Canonical, stored: Canonical) -> Canonical:
@@ -413,4 +413,7 @@ async def _finish(event: Event, state: EventState, message: str | None, connecti
     event.last_error = message
     event.processed_at = datetime.now(UTC)
     event.lease_until = None
-    await event.save(update_fields=["state", "last_error", "attempts", "processed_at", "lease_until"], using_db=connection)
+    await rows.change(Event, event.id, {
+        "state": state, "last_error": message, "attempts": event.attempts, "processed_at": event.processed_at,
+        "lease_until": None,
+    }, connection)  # fmt: skip

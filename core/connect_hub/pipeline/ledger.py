@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from connect_hub.store import rows
 from connect_hub.store.models import LedgerEntry, Record
 
 CREATED, UPDATED, UNCHANGED, OLDER, ECHO = "created", "updated", "unchanged", "older", "echo"
@@ -36,8 +37,8 @@ async def note(
     connection: Any = None,
 ) -> None:
     """Add one entry for ``record`` as it now is; ``written``: a version was written, keep it."""
-    await LedgerEntry.create(
-        account=account, record_id=record.id, event_id=event_id, integration=integration,
+    await rows.create(
+        LedgerEntry, connection, account=account, record_id=record.id, event_id=event_id, integration=integration,
         external_id=external_id, outcome=outcome, version=record.version, hash=content_hash,
-        data=record.data if written else None, using_db=connection,
+        data=record.data if written else None,
     )

@@ -14,6 +14,7 @@ from connect_hub.canonical import Canonical
 from connect_hub.datatypes import policy_for
 from connect_hub.pipeline.decisions import Pending, record_decision
 from connect_hub.rules import Decision, RuleContext
+from connect_hub.store import rows
 from connect_hub.store.models import Delivery, DeliveryState, Record
 
 
@@ -37,7 +38,9 @@ async def plan_deliveries(
             obj, RuleContext(account=account.name, stage="export", integration=target, data_type=obj.data_type)
         )
         state = DeliveryState.SKIPPED if decision.blocked else DeliveryState.PENDING
-        delivery = await Delivery.create(
+        delivery = await rows.create(
+            Delivery,
+            connection,
             account=account.name,
             integration=target,
             data_type=record.data_type,
@@ -49,7 +52,6 @@ async def plan_deliveries(
             reason=decision.summary() or None,
             blocked_by=decision.blocked_by,
             action="skipped" if decision.blocked else None,
-            using_db=connection,
         )
         await record_decision(
             account, decision, stage="export", integration=target, data_type=record.data_type, event_id=event_id,

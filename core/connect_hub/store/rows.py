@@ -10,13 +10,16 @@ from a query. Each statement is one atomic step on SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise import connections
+from tortoise.fields import JSONField
+from tortoise.models import Model
 
-from connect_hub.store.models import Delivery, DeliveryState, Event, EventState
+from connect_hub.store.models import Delivery, DeliveryState, Event, EventState, Link, Record
 
 _PLACE = re.compile(r"\?")
 
@@ -77,3 +80,121 @@ async def claim_delivery(account: str, delivery_id: int, lease: float) -> Delive
         DeliveryState.PENDING.value, now, DeliveryState.RUNNING.value, now,
     ])  # fmt: skip
     return Delivery._init_from_db(**rows[0]) if rows else None
+
+
+# --- reading the rows of one order --------------------------------------------------------------
+
+M = TypeVar("M", bound=Model)
+
+
+def _select_sql(model: type[Model], where: str, *, for_update: bool, postgres: bool, order: str = "") -> str:
+    sql = f'SELECT * FROM "{model._meta.db_table}" WHERE {where}{order}'
+    return sql + " FOR UPDATE" if for_update and postgres else sql
+
+
+async def select(
+    model: type[M], where: str, values: list[Any], connection: Any = None, *, for_update: bool = False, order: str = ""
+) -> list[M]:
+    """The ``model`` rows ``where`` holds (SQL with ``?`` placeholders), as model objects;
+    ``for_update`` locks them for the transaction (PostgreSQL; SQLite's writer holds the lock)."""
+    db = client(connection)
+    postgres = db.capabilities.dialect == "postgres"
+    found = await fetch(_select_sql(model, where, for_update=for_update, postgres=postgres, order=order), values, db)
+    return [model._init_from_db(**row) for row in found]
+
+
+async def link_of(account: str, integration: str, data_type: str, external_id: str, connection: Any = None) -> Link | None:
+    """The Link of an external id in an integration (unique), or None."""
+    found = await select(
+        Link, '"account" = ? AND "integration" = ? AND "data_type" = ? AND "external_id" = ?',
+        [account, integration, data_type, external_id], connection,
+    )
+    return found[0] if found else None
+
+
+async def links_to(account: str, integration: str, record_id: int, connection: Any = None) -> list[Link]:
+    """The Links of a record in an integration that are the system's own ids (no aliases)."""
+    return await select(
+        Link, '"account" = ? AND "integration" = ? AND "record_id" = ? AND "alias" = ?',
+        [account, integration, record_id, False], connection,
+    )
+
+
+async def record_by_id(record_id: int, connection: Any = None, *, for_update: bool = False) -> Record | None:
+    found = await select(Record, '"id" = ?', [record_id], connection, for_update=for_update)
+    return found[0] if found else None
+
+
+async def record_by_key(account: str, data_type: str, key: str, connection: Any = None, *, for_update: bool = False) -> Record | None:
+    """The record of a match key (unique per account and data type), or None."""
+    found = await select(
+        Record, '"account" = ? AND "data_type" = ? AND "key" = ?', [account, data_type, key], connection, for_update=for_update
+    )
+    return found[0] if found else None
+
+
+# --- writing them -------------------------------------------------------------------------------
+
+
+@cache
+def _insert_sql(model: type[Model], columns: tuple[str, ...]) -> str:
+    names = ",".join(f'"{c}"' for c in columns)
+    places = ",".join("?" for _ in columns)
+    return f'INSERT INTO "{model._meta.db_table}" ({names}) VALUES ({places}) RETURNING "id"'
+
+
+async def add(instance: M, connection: Any = None) -> M:
+    """Insert a new model object (its fields converted as the ORM converts them: JSON, the
+    ``auto_now`` times) in one statement; it gets its id."""
+    meta = instance._meta
+    columns, values = [], []
+    for column, name in meta.fields_db_projection.items():
+        field = meta.fields_map[column]
+        if field.generated:
+            continue
+        columns.append(name)
+        values.append(field.to_db_value(getattr(instance, column), instance))
+    [row] = await fetch(_insert_sql(type(instance), tuple(columns)), values, connection)
+    instance.pk = row["id"]
+    instance._saved_in_db = True
+    return instance
+
+
+async def create(model: type[M], connection: Any = None, **values: Any) -> M:
+    """``model(**values)``, inserted (as ``Model.create``, in one plain statement)."""
+    return await add(model(**values), connection)
+
+
+def _db_value(field: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(field, JSONField):
+        return field.to_db_value(value, None)
+    if isinstance(value, StrEnum):
+        return value.value
+    return value
+
+
+async def change(model: type[Model], row_id: int, values: dict[str, Any], connection: Any = None, *,
+                 where: dict[str, Any] | None = None, decrement: tuple[str, ...] = ()) -> int:
+    """``UPDATE`` one row by id (and the ``where`` columns' values) to ``values`` (columns as
+    named in the model, converted as the ORM converts them) and ``decrement`` columns by one;
+    how many rows changed."""
+    meta = model._meta
+    sets, params = [], []
+    for name, value in values.items():
+        field = meta.fields_map[name]
+        sets.append(f'"{field.source_field or name}" = ?')
+        params.append(_db_value(field, value))
+    sets += [f'"{name}" = "{name}" - 1' for name in decrement]
+    conditions = ['"id" = ?']
+    params.append(row_id)
+    for name, value in (where or {}).items():
+        conditions.append(f'"{name}" = ?')
+        params.append(value)
+    db = client(connection)
+    sql = f'UPDATE "{meta.db_table}" SET {", ".join(sets)} WHERE {" AND ".join(conditions)}'
+    if db.capabilities.dialect == "postgres":
+        sql = _postgres_sql(sql)
+    changed, _ = await db.execute_query(sql, params)
+    return changed
