@@ -3,6 +3,7 @@
     .venv/bin/python bench/orders.py                 # short mode: a quick look (a few minutes)
     .venv/bin/python bench/orders.py --full          # the figures (about half an hour)
     .venv/bin/python bench/orders.py --only embedded,production
+    .venv/bin/python bench/orders.py --hub main      # this tree's hub against main's, turn about
 
 The job, the same for every figure: a signed WooCommerce order webhook (the real captured
 ``order.updated`` body, each request a distinct order) comes into the hub, is mapped, and is
@@ -42,6 +43,7 @@ a database the benchmark may empty (default: $CONNECT_HUB_BENCH_POSTGRES, else h
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import os
@@ -182,8 +184,10 @@ def load(job: dict[str, Any]) -> dict[str, Any]:
 class Hub:
     """The hub as users run it: ``serve`` (embedded), or ``serve`` + ``worker`` x N (production)."""
 
-    def __init__(self, folder: Path, *, store: str, broker: str, warehouse_url: str, workers: int = 0):
+    def __init__(self, folder: Path, *, store: str, broker: str, warehouse_url: str, workers: int = 0, tree: Path | None = None):
         self.folder = folder
+        self.tree = tree
+        """Another source tree of the hub to run instead of this one (``--hub``), or None."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.config = folder / "bench.yaml"
@@ -193,7 +197,7 @@ class Hub:
         self._logs: list[Any] = []
 
     def cli(self, *args: str) -> None:
-        done = subprocess.run([PYTHON, "-m", "connect_hub.cli", *args, "--config", str(self.config)], env=env(), cwd=ROOT,
+        done = subprocess.run([PYTHON, "-m", "connect_hub.cli", *args, "--config", str(self.config)], env=self.env(), cwd=ROOT,
                               capture_output=True, timeout=300, check=False)
         if done.returncode != 0:
             raise RuntimeError(f"connect-hub {' '.join(args)} failed: {done.stderr.decode()[-2000:]}")
@@ -221,7 +225,15 @@ class Hub:
         log = open(self.folder / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop()
         self._logs.append(log)
         self.processes[name] = subprocess.Popen([PYTHON, "-m", "connect_hub.cli", command, "--config", str(self.config)],
-                                                stdout=log, stderr=subprocess.STDOUT, env=env(), cwd=ROOT)
+                                                stdout=log, stderr=subprocess.STDOUT, env=self.env(), cwd=ROOT)
+
+    def env(self) -> dict[str, str]:
+        """The hub's environment: with ``tree``, its packages come first on the path (before this
+        tree's editable install), so the processes run that tree's code."""
+        if self.tree is None:
+            return env()
+        path = [str(self.tree / part) for part in ("core", "plugins/woocommerce", "plugins/efulfillment")]
+        return {**env(), "PYTHONPATH": os.pathsep.join(path)}
 
     def pids(self) -> list[int]:
         return [p.pid for p in self.processes.values()]
@@ -569,9 +581,9 @@ def section_baseline(out: Report, mode: Mode, ids: Ids, bare: tuple[str, int], w
     return base
 
 
-def embedded_hub(folder: Path, warehouse_url: str) -> Hub:
+def embedded_hub(folder: Path, warehouse_url: str, tree: Path | None = None) -> Hub:
     folder.mkdir(parents=True, exist_ok=True)
-    return Hub(folder, store=f"sqlite://{folder}/hub.db", broker="memory://", warehouse_url=warehouse_url)
+    return Hub(folder, store=f"sqlite://{folder}/hub.db", broker="memory://", warehouse_url=warehouse_url, tree=tree)
 
 
 def warm(hub: Hub, warehouse: Warehouse, ids: Ids, count: int) -> None:
@@ -725,6 +737,48 @@ def section_catalogue(out: Report, full: bool, tmp: Path) -> tuple[float, float,
     return (float(found.group(1)), float(found.group(2)), 50_000 if full else 5_000) if found else None
 
 
+@contextmanager
+def hub_tree(revision: str, tmp: Path) -> Iterator[Path]:
+    """A checkout of ``revision`` of this repository (a detached git worktree), removed after."""
+    tree = tmp / "hub-tree"
+    subprocess.run(["git", "worktree", "add", "--detach", str(tree), revision], cwd=ROOT, check=True, capture_output=True)
+    try:
+        yield tree
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False, capture_output=True)
+
+
+def section_hub_compare(out: Report, mode: Mode, ids: Ids, warehouse: Warehouse, tmp: Path, revision: str, rounds: int = 2) -> None:
+    """This tree's hub against another revision's, embedded at 10 and 50 connections, taking
+    turns (A B A B) so that both see the same machine: CPU per order and orders/s, and their ratios."""
+    out.say(f"== this tree's hub against {revision}'s (embedded, closed loop, turn about, {rounds} rounds) ==")
+    with hub_tree(revision, tmp) as tree:
+        for connections in (10, 50):
+            runs: dict[str, list[Run]] = {revision: [], "this tree": []}
+            for n in range(rounds):
+                for label, source in ((revision, tree), ("this tree", None)):
+                    hub = embedded_hub(tmp / f"compare-{connections}-{n}-{source is None}", warehouse.url, source)
+                    hub.start()
+                    try:
+                        warm(hub, warehouse, ids, mode.warmup)
+                        load_of = closed_loop_of(f"{hub.url}/webhooks/shop", connections, mode.orders)
+                        run = run_hub(f"{label}, {connections} connections", hub, warehouse, ids, CpuMeter(hub.pids), load_of,
+                                      mode.orders, mode.drain_timeout)
+                        run.notes += hub.problems()[:5]
+                    finally:
+                        hub.stop()
+                    runs[label].append(run)
+                    out.say(f"  {label}, {connections} connections, round {n + 1}: hub CPU {run.cpu_ms:.2f} ms/order, "
+                            f"sustained {run.sustained:.1f} orders/s, accepted {run.accept_rate:.0f}/s, "
+                            f"while loaded {run.while_loaded:.1f} orders/s; lost {run.missing}, duplicated {run.duplicates}")
+                    say_notes(out, run)
+            old, new = runs[revision], runs["this tree"]
+            cpu_old, cpu_new = sum(r.cpu_ms for r in old) / len(old), sum(r.cpu_ms for r in new) / len(new)
+            rate_old, rate_new = sum(r.sustained for r in old) / len(old), sum(r.sustained for r in new) / len(new)
+            out.say(f"  {connections} connections: hub CPU per order {cpu_new:.2f} ms = {ratio(cpu_new, cpu_old)} {revision}'s "
+                    f"({cpu_old:.2f} ms); sustained {rate_new:.1f} orders/s = {ratio(rate_new, rate_old)} {revision}'s ({rate_old:.1f})")
+
+
 # --- the goals of issue 11, each beside its baseline ----------------------------------------------
 
 
@@ -823,11 +877,16 @@ def main() -> int:
     parser.add_argument("--postgres", default=os.environ.get("CONNECT_HUB_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432/hub_bench"),
                         help="a PostgreSQL database the production section may empty")
     parser.add_argument("--keep", action="store_true", help="keep the folder with the logs and stores")
+    parser.add_argument("--hub", metavar="REVISION", help="compare mode: this tree's embedded hub against REVISION's (a git "
+                        "revision of this repository, e.g. main), turn about in the same run; only this section runs")
+    parser.add_argument("--orders", type=int, help="orders per closed-loop run (default: the mode's)")
     args = parser.parse_args()
     chosen = [s.strip() for s in args.only.split(",") if s.strip()]
     if unknown := set(chosen) - set(SECTIONS):
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
     mode = FULL if args.full else SHORT
+    if args.orders:
+        mode = dataclasses.replace(mode, orders=args.orders)
     out = Report()
     started = time.monotonic()
     load_before = os.getloadavg()
@@ -839,6 +898,9 @@ def main() -> int:
     try:
         with url_process("warehouse", [str(BENCH / "warehouse.py"), "--api-key", ENV["BENCH_WAREHOUSE_API_KEY"]], tmp) as (wh_url, _):
             warehouse = Warehouse(wh_url)
+            if args.hub:
+                section_hub_compare(out, mode, ids, warehouse, tmp, args.hub)
+                chosen = []
             base = None
             if "baseline" in chosen:
                 with url_process("bare", [str(BENCH / "bare.py"), "--secret", SECRET], tmp) as (bare_url, bare_process):
@@ -854,7 +916,8 @@ def main() -> int:
                 figures.queries = section_queries(out, warehouse, tmp)
         if "catalogue" in chosen:
             figures.catalogue = section_catalogue(out, args.full, tmp)
-        section_goals(out, figures, mode, args.full)
+        if not args.hub:
+            section_goals(out, figures, mode, args.full)
     finally:
         if args.keep:
             print(f"logs and stores kept in {tmp}")
