@@ -22,7 +22,7 @@ from query_count import order_statements
 from support import ENV, account_yaml, raw_sample
 
 INGEST_BUDGET = 1
-IMPORT_BUDGET = 18
+IMPORT_BUDGET = 16
 EXPORT_BUDGET = 7
 
 

@@ -170,6 +170,10 @@ async def _import(account: Account, integration: Integration, event: Event) -> l
             _log_defect(exc, f"importing {policy.describe(item.obj)} from event {event.id}")
             await _fail(account, event, f"{policy.describe(item.obj)} from {integration.name}: {cause(exc)}")
             return progress.deliveries
+    notes = "; ".join(progress.notes) or None
+    if not progress.blocked:  # one statement, a transaction of its own
+        await _finish(event, EventState.DONE, notes)
+        return progress.deliveries
     pending: Pending = []
     async with in_transaction() as conn:
         for item, decision in progress.blocked:
@@ -177,7 +181,7 @@ async def _import(account: Account, integration: Integration, event: Event) -> l
                 account, decision, stage="import", integration=integration.name, data_type=str(item.data_type),
                 event_id=event.id, connection=conn, pending=pending,
             )
-        await _finish(event, EventState.DONE, "; ".join(progress.notes) or None, conn)
+        await _finish(event, EventState.DONE, notes, conn)
     await run_effects(account, pending)
     return progress.deliveries
 

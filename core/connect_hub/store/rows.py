@@ -16,12 +16,13 @@ from functools import cache
 from typing import Any, TypeVar
 
 from tortoise import connections
-from tortoise.fields import JSONField
+from tortoise.fields import DatetimeField, JSONField
 from tortoise.models import Model
 
 from connect_hub.store.models import Delivery, DeliveryState, Event, EventState, Link, Record
 
 _PLACE = re.compile(r"\?")
+M = TypeVar("M", bound=Model)
 
 
 def client(connection: Any = None) -> Any:
@@ -33,6 +34,27 @@ def client(connection: Any = None) -> Any:
 def _postgres_sql(sql: str) -> str:
     count = iter(range(1, 1000))
     return _PLACE.sub(lambda _: f"${next(count)}", sql)
+
+
+@cache
+def _datetime_columns(model: type[Model]) -> tuple[str, ...]:
+    meta = model._meta
+    return tuple(meta.fields_db_projection[name] for name, f in meta.fields_map.items()
+                 if isinstance(f, DatetimeField) and name in meta.fields_db_projection)
+
+
+def loaded(model: type[M], row: dict[str, Any]) -> M:
+    """A model object from one of its rows. SQLite gives times as text: they are read with
+    ``datetime.fromisoformat`` (C) first, which the ORM's own parser (pure Python, the larger
+    part of loading a row) then has nothing left to do for."""
+    for column in _datetime_columns(model):
+        value = row.get(column)
+        if isinstance(value, str):
+            try:
+                row[column] = datetime.fromisoformat(value)
+            except ValueError:
+                pass  # left to the ORM's parser
+    return model._init_from_db(**row)
 
 
 async def fetch(sql: str, values: list[Any], connection: Any = None) -> list[dict[str, Any]]:
@@ -55,7 +77,7 @@ async def claim_event(account: str, event_id: int, lease: float) -> Event | None
     another worker holds its lease. One conditional ``UPDATE ... RETURNING``."""
     now = datetime.now(UTC)
     rows = await fetch(_CLAIM_EVENT, [now + timedelta(seconds=lease), event_id, account, EventState.PENDING.value, now])
-    return Event._init_from_db(**rows[0]) if rows else None
+    return loaded(Event, rows[0]) if rows else None
 
 
 _CLAIM_DELIVERY = (
@@ -79,13 +101,10 @@ async def claim_delivery(account: str, delivery_id: int, lease: float) -> Delive
         DeliveryState.RUNNING.value, now + timedelta(seconds=lease), delivery_id, account,
         DeliveryState.PENDING.value, now, DeliveryState.RUNNING.value, now,
     ])  # fmt: skip
-    return Delivery._init_from_db(**rows[0]) if rows else None
+    return loaded(Delivery, rows[0]) if rows else None
 
 
 # --- reading the rows of one order --------------------------------------------------------------
-
-M = TypeVar("M", bound=Model)
-
 
 def _select_sql(model: type[Model], where: str, *, for_update: bool, postgres: bool, order: str = "") -> str:
     sql = f'SELECT * FROM "{model._meta.db_table}" WHERE {where}{order}'
@@ -100,7 +119,7 @@ async def select(
     db = client(connection)
     postgres = db.capabilities.dialect == "postgres"
     found = await fetch(_select_sql(model, where, for_update=for_update, postgres=postgres, order=order), values, db)
-    return [model._init_from_db(**row) for row in found]
+    return [loaded(model, row) for row in found]
 
 
 async def link_of(account: str, integration: str, data_type: str, external_id: str, connection: Any = None) -> Link | None:
