@@ -10,8 +10,8 @@ from a query. Each statement is one atomic step on SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from functools import cache
 from typing import Any, TypeVar
 
