@@ -11,6 +11,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -384,3 +385,38 @@ class Processes:
 class RemoteHub(Hub):
     def __init__(self, url: str):
         self.url = url
+
+
+def is_ready(url: str) -> bool:
+    """True once the hub's service at ``url`` answers ``/readyz`` with 200."""
+    try:
+        return httpx.get(f"{url}/readyz").status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def wait_until_ready(url: str) -> None:
+    wait_for(lambda: is_ready(url), timeout=90, what="the service to be ready")  # a cold start on a loaded machine
+
+
+@contextmanager
+def production_hub(tmp_path: Path, postgres: str, redis_url: str, warehouse: Warehouse, *, prefix: str = "prod", workers: int = 2) -> Iterator[tuple[Processes, RemoteHub]]:
+    """The hub in production shape: ``serve`` and ``workers`` worker processes on PostgreSQL and
+    Redis, under an account of this run only (its rows and queues are its own)."""
+    port = free_port()
+    text = account_yaml(account=f"{prefix}-{uuid.uuid4().hex[:8]}", store=postgres, broker=redis_url, warehouse_url=warehouse.url)
+    config = tmp_path / "production.yaml"
+    config.write_text(text.replace("port: 0", f"port: {port}"))
+    procs = Processes(config, tmp_path)
+    migrated = procs.cli("migrate", "--config", str(config))
+    assert migrated.returncode == 0, migrated.stderr
+    procs.start("service", "serve")
+    for n in range(1, workers + 1):
+        procs.start(f"worker-{n}", "worker")
+    hub = RemoteHub(f"http://127.0.0.1:{port}")
+    try:
+        wait_until_ready(hub.url)
+        yield procs, hub
+    finally:
+        procs.stop_all()
+

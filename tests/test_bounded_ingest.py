@@ -20,7 +20,7 @@ from support import (
     free_port,
     order_body,
     sign_headers,
-    wait_for,
+    wait_until_ready,
 )
 
 pytestmark = pytest.mark.slow
@@ -38,15 +38,8 @@ def serve(tmp_path: Path, warehouse: Warehouse) -> Iterator[tuple[Processes, int
     procs = Processes(config, tmp_path)
     process = procs.start("service", "serve")
     url = f"http://127.0.0.1:{port}"
-
-    def ready() -> bool:
-        try:
-            return httpx.get(f"{url}/readyz").status_code == 200
-        except httpx.HTTPError:
-            return False
-
     try:
-        wait_for(ready, timeout=90, what="the service to be ready")
+        wait_until_ready(url)
         yield procs, process.pid, url
     finally:
         procs.stop_all()

@@ -19,6 +19,7 @@ from support import (
     order_body,
     sign_headers,
     wait_for,
+    wait_until_ready,
 )
 
 
@@ -59,7 +60,7 @@ def test_serve_with_log_format_json_writes_only_json_lines_with_the_works_ids(tm
     procs.start("service", "serve", "--log-format", "json")
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: _up(url), timeout=90, what="the service")
+        wait_until_ready(url)
         warehouse.fault(status=500, count=-1, path_prefix="/api/v1/orders", method="POST")
         body = order_body(id=51, number="51")
         assert httpx.post(f"{url}/webhooks/shop", content=body, headers=sign_headers(body, secret="wrong")).status_code == 401
@@ -76,9 +77,3 @@ def test_serve_with_log_format_json_writes_only_json_lines_with_the_works_ids(tm
     assert any(line["message"].startswith("connect-hub account acme listening on") for line in lines)
     assert "hub-secret-key-for-tests" not in (tmp_path / "service.log").read_text()
 
-
-def _up(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/readyz").status_code == 200
-    except httpx.HTTPError:
-        return False

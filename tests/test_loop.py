@@ -18,7 +18,7 @@ import pytest
 from connect_hub.config import parse_config
 from connect_hub.demo import Demo, Snapshot, for_world
 from connect_hub.world import running_world
-from support import ENV, Processes, free_port, loop_yaml, wait_for
+from support import ENV, Processes, free_port, loop_yaml, wait_until_ready
 
 pytestmark = pytest.mark.slow
 
@@ -126,7 +126,7 @@ def test_the_loop_closes_in_production_shape(tmp_path: Path, postgres: str, redi
         procs.start("worker-2", "worker")
         hub_url = f"http://127.0.0.1:{port}"
         try:
-            wait_for(lambda: _ready(hub_url), timeout=90, what="the service")  # a cold start on a loaded machine
+            wait_until_ready(hub_url)
             demo = Demo(("shop", SandboxShop("shop", shop)), ("warehouse", SimulatedWarehouse(warehouse)), lambda: api_counts(hub_url))
             snap = scenario(demo, warehouse.url, timeout=90)
             assert_loop_closed(demo, snap)
@@ -135,9 +135,3 @@ def test_the_loop_closes_in_production_shape(tmp_path: Path, postgres: str, redi
         finally:
             procs.stop_all()
 
-
-def _ready(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/readyz").status_code == 200
-    except httpx.HTTPError:
-        return False

@@ -9,7 +9,6 @@ import json
 import re
 import shutil
 import subprocess
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,9 +21,8 @@ from support import (
     Processes,
     RemoteHub,
     Warehouse,
-    account_yaml,
-    free_port,
     order_body,
+    production_hub,
     wait_for,
 )
 
@@ -46,30 +44,8 @@ def value(text: str, name: str, **labels: str) -> float | None:
 
 @pytest.fixture
 def production(tmp_path: Path, postgres: str, redis_url: str, warehouse: Warehouse) -> Iterator[tuple[Processes, RemoteHub]]:
-    account = f"metrics-{uuid.uuid4().hex[:8]}"
-    port = free_port()
-    text = account_yaml(account=account, store=postgres, broker=redis_url, warehouse_url=warehouse.url)
-    config = tmp_path / "production.yaml"
-    config.write_text(text.replace("port: 0", f"port: {port}"))
-    procs = Processes(config, tmp_path)
-    migrated = procs.cli("migrate", "--config", str(config))
-    assert migrated.returncode == 0, migrated.stderr
-    procs.start("service", "serve")
-    procs.start("worker-1", "worker")
-    procs.start("worker-2", "worker")
-    hub = RemoteHub(f"http://127.0.0.1:{port}")
-
-    def ready() -> bool:
-        try:
-            return httpx.get(f"{hub.url}/readyz").status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        wait_for(ready, timeout=90, what="the service to be ready")
-        yield procs, hub
-    finally:
-        procs.stop_all()
+    with production_hub(tmp_path, postgres, redis_url, warehouse, prefix="metrics") as running:
+        yield running
 
 
 @pytest.mark.slow

@@ -3,44 +3,26 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-from support import Processes, RemoteHub, Warehouse, account_yaml, free_port, order_body, wait_for
+from support import (
+    Processes,
+    RemoteHub,
+    Warehouse,
+    order_body,
+    production_hub,
+    wait_for,
+)
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 def production(tmp_path: Path, postgres: str, redis_url: str, warehouse: Warehouse) -> Iterator[tuple[Processes, RemoteHub]]:
-    account = f"prod-{uuid.uuid4().hex[:8]}"  # rows and queues of this run only
-    port = free_port()
-    text = account_yaml(account=account, store=postgres, broker=redis_url, warehouse_url=warehouse.url)
-    text = text.replace("port: 0", f"port: {port}")
-    config = tmp_path / "production.yaml"
-    config.write_text(text)
-    procs = Processes(config, tmp_path)
-    migrated = procs.cli("migrate", "--config", str(config))
-    assert migrated.returncode == 0, migrated.stderr
-    procs.start("service", "serve")
-    procs.start("worker-1", "worker")
-    procs.start("worker-2", "worker")
-    hub = RemoteHub(f"http://127.0.0.1:{port}")
-
-    def ready() -> bool:
-        try:
-            return httpx.get(f"{hub.url}/readyz").status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        wait_for(ready, timeout=90, what="the service to be ready")  # a cold start on a loaded machine
-        yield procs, hub
-    finally:
-        procs.stop_all()
+    with production_hub(tmp_path, postgres, redis_url, warehouse) as running:
+        yield running
 
 
 def test_production_shape_delivers_once_and_survives_kill_9_of_a_worker(production, warehouse: Warehouse) -> None:

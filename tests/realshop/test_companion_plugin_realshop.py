@@ -223,13 +223,13 @@ def test_a_checkout_without_order_is_abandoned_after_the_timeout(companion: Comp
 # --- the Shipments panel in a real browser ----------------------------------------------------------
 
 
-def log_in(browser: Browser, shop: RealShop) -> None:
-    browser.open(f"{shop.url}/wp-login.php")
-    browser.wait_for(lambda: browser.find("#user_login"), what="the login form")
-    browser.fill("#user_login", shop.admin_user)
-    browser.fill("#user_pass", shop.admin_password)
-    browser.find("#wp-submit").click()
-    browser.wait_for(lambda: "/wp-admin/" in browser.url and browser.find("#wpadminbar"), timeout=WAIT, what="wp-admin")
+def log_in(window: Browser, shop: RealShop) -> None:
+    window.open(f"{shop.url}/wp-login.php")
+    window.wait_for(lambda: window.find("#user_login"), what="the login form")
+    window.fill("#user_login", shop.admin_user)
+    window.fill("#user_pass", shop.admin_password)
+    window.find("#wp-submit").click()
+    window.wait_for(lambda: "/wp-admin/" in window.url and window.find("#wpadminbar"), timeout=WAIT, what="wp-admin")
 
 
 def place_order(shop: RealShop, companion: Companion, email: str) -> dict[str, Any]:
@@ -240,32 +240,32 @@ def place_order(shop: RealShop, companion: Companion, email: str) -> dict[str, A
     })  # fmt: skip
 
 
-def open_order(browser: Browser, shop: RealShop, order_id: int) -> None:
-    browser.open(f"{shop.url}/wp-admin/admin.php?page=wc-orders&action=edit&id={order_id}")
-    browser.wait_for(lambda: browser.find("#connect-hub-shipments"), timeout=WAIT, what="the Shipments box")
+def open_order(window: Browser, shop: RealShop, order_id: int) -> None:
+    window.open(f"{shop.url}/wp-admin/admin.php?page=wc-orders&action=edit&id={order_id}")
+    window.wait_for(lambda: window.find("#connect-hub-shipments"), timeout=WAIT, what="the Shipments box")
 
 
-def click(browser: Browser, css: str) -> None:
+def click(window: Browser, css: str) -> None:
     """Click as a person would, the element scrolled to the middle (not under the admin bar)."""
-    element = browser.find(css)
-    browser.run_js("arguments[0].scrollIntoView({block: 'center'});", element)
+    element = window.find(css)
+    window.run_js("arguments[0].scrollIntoView({block: 'center'});", element)
     element.click()
 
 
-def submitted(browser: Browser, css: str, ready: str) -> None:
+def submitted(window: Browser, css: str, ready: str) -> None:
     """Click a submit button and wait for the next page (``ready`` on it, loaded)."""
-    browser.run_js("document.body.dataset.realshopBefore = '1';")
-    click(browser, css)
-    browser.wait_for(
-        lambda: browser.run_js("return document.readyState === 'complete' && !document.body.dataset.realshopBefore;") and browser.find(ready),
+    window.run_js("document.body.dataset.realshopBefore = '1';")
+    click(window, css)
+    window.wait_for(
+        lambda: window.run_js("return document.readyState === 'complete' && !document.body.dataset.realshopBefore;") and window.find(ready),
         timeout=WAIT, what="the next page",
     )
 
 
-def save_order(browser: Browser, status: str | None = None) -> None:
+def save_order(window: Browser, status: str | None = None) -> None:
     if status:  # the status select is enhanced by select2: set the select itself
-        browser.run_js("jQuery('#order_status').val(arguments[0]).trigger('change');", status)
-    submitted(browser, "#woocommerce-order-actions button[name='save']", "#connect-hub-shipments")
+        window.run_js("jQuery('#order_status').val(arguments[0]).trigger('change');", status)
+    submitted(window, "#woocommerce-order-actions button[name='save']", "#connect-hub-shipments")
 
 
 def test_the_shipments_panel_in_a_browser(companion: Companion, hub: Hub, browser: Browser) -> None:  # noqa: F811
