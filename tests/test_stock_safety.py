@@ -85,6 +85,7 @@ def test_stock_the_shop_moved_by_itself_is_set_back_to_the_warehouses_figure(mak
     httpx.post(f"{warehouse.url}/_sim/stock", json={"MUG-1": 7}).raise_for_status()
     hub = make_loop_hub()
     wait_for(lambda: shop_stock(shop)["MUG-1"] == 7, timeout=20, what="the warehouse's figure in the shop")
+    wait_for(lambda: len(shop.webhooks()) >= 6, timeout=20, what="the hub's webhooks in the shop")  # else only a poll would tell
     httpx.post(f"{sandbox.url}/_sandbox/stock", json={"MUG-1": 9}).raise_for_status()  # a refund put two back
     wait_for(lambda: [r for r in hub.api("records?data_type=products&key=sku:MUG-1")["items"] if r["data"]["stock_quantity"] == 9], timeout=20, what="the shop's product update")
 
