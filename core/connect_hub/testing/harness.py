@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
+import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -176,6 +177,20 @@ class Harness:
 
     def polled(self) -> list[DataType]:
         return list(dict.fromkeys(f.data_type for f in self.flows if f.poll_every() is not None))
+
+    def polled_and_created(self, count: int) -> Iterator[tuple[DataType, list[str]]]:
+        """Each polled data type with ``count`` new objects the remote made of it; a test that
+        could check none (the remote creates no polled type) is skipped saying so, never passed."""
+        checked = []
+        for data_type in self.polled():
+            try:
+                created = self.remote.create(data_type, count)
+            except NotImplementedError:
+                continue
+            checked.append(data_type)
+            yield data_type, created
+        if not checked:
+            pytest.skip(f"the remote creates none of the polled data types ({', '.join(self.polled()) or 'none'}): nothing to poll")
 
     def implements(self, hook: str) -> bool:
         return self.plugins.implements(self.manifest.name, hook)
