@@ -3,8 +3,9 @@
 The ORM belongs to the loop that opened it, so every process has exactly one asyncio loop (a
 Dramatiq ``EventLoopThread``) where the store is opened, async actors run, and, in the service,
 the HTTP server runs too. With the in-process broker the actors run as tasks on that loop
-(:class:`~connect_hub.loop_worker.LoopWorker`); with Redis, Dramatiq's worker threads submit
-them to it, and Tortoise's global fallback context makes the store visible to those coroutines.
+(:class:`~connect_hub.loop_worker.LoopWorker`); with Redis, consumer threads fetch from Redis and
+hand each message to the loop, where the actor runs as a task too
+(:class:`~connect_hub.redis_worker.RedisLoopWorker`).
 """
 
 from __future__ import annotations
@@ -16,14 +17,16 @@ from typing import Any, TypeVar
 
 import dramatiq
 from dramatiq.asyncio import EventLoopThread, set_event_loop_thread
+from dramatiq.brokers.redis import RedisBroker
 
 from connect_hub.account import Account, build_account
 from connect_hub.actors import ACTOR_TIME_LIMIT_MS, Actors
-from connect_hub.broker import make_broker
+from connect_hub.broker import QUEUE, make_broker
 from connect_hub.config import AccountConfig
 from connect_hub.loop_worker import InProcessBroker, LoopWorker
 from connect_hub.pipeline.sweeper import Resent, free_leases_left_by_a_dead_run
 from connect_hub.plugins import Plugins
+from connect_hub.redis_worker import RedisLoopWorker
 from connect_hub.store.database import close_store, open_store
 
 T = TypeVar("T")
@@ -40,7 +43,7 @@ class Runtime:
         self.broker: dramatiq.Broker = make_broker(config.broker, namespace=f"connect-hub-{config.account}")
         self.actors = Actors(self.broker, lambda: self.account)
         self.loop_thread: EventLoopThread | None = None
-        self.worker: dramatiq.Worker | LoopWorker | None = None
+        self.worker: LoopWorker | RedisLoopWorker | None = None
         self.started_at = datetime.now(UTC)
         """When this process's hub started: an in-process broker forgot every message sent before."""
         self.resent = Resent()
@@ -65,16 +68,20 @@ class Runtime:
     def start_workers(self, threads: int | None = None) -> None:
         """Consume the broker's queue in this process (embedded mode, or ``connect-hub worker``).
 
-        In-process: actors on the loop, ``threads`` of each at a time (exports, which wait on the
-        network, four times as many). Redis: Dramatiq's worker with ``threads`` threads.
+        Actors run on the loop, ``threads`` of each at a time (exports, which wait on the network,
+        four times as many), fed by the in-process broker or by consumer threads on Redis.
         """
         threads = threads or self.config.workers.threads
         if isinstance(self.broker, InProcessBroker):
             self.run(free_leases_left_by_a_dead_run(self.account.name))
             self.worker = self.run(self._attach_loop_worker(threads))
         else:
-            self.worker = dramatiq.Worker(self.broker, worker_threads=threads, worker_timeout=200)
-            self.worker.start()
+            assert isinstance(self.broker, RedisBroker) and self.loop_thread is not None
+            worker = RedisLoopWorker(self.broker, QUEUE, self.loop_thread.loop, self.actors.handlers(),
+                                     limits={"export_delivery": 4 * threads}, default_limit=threads,
+                                     time_limit=ACTOR_TIME_LIMIT_MS / 1000)
+            worker.start()
+            self.worker = worker
 
     async def _attach_loop_worker(self, threads: int) -> LoopWorker:
         import asyncio
@@ -96,11 +103,8 @@ class Runtime:
         return asyncio.run_coroutine_threadsafe(coro, self.loop_thread.loop).result(timeout)
 
     def stop(self) -> None:
-        if isinstance(self.worker, LoopWorker):
-            self.run(self.worker.stop(timeout=10), timeout=15)
-            self.worker = None
-        elif self.worker is not None:
-            self.worker.stop(timeout=10_000)
+        if self.worker is not None:
+            self.run(self.worker.stop(timeout=10), timeout=20)
             self.worker = None
         if self.loop_thread is not None:
             try:
