@@ -4,6 +4,7 @@
     .venv/bin/python bench/orders.py --full          # the figures (about half an hour)
     .venv/bin/python bench/orders.py --only embedded,production
     .venv/bin/python bench/orders.py --hub main      # this tree's hub against main's, turn about
+    .venv/bin/python bench/orders.py --hub main --only production   # the same for the production shape
 
 The job, the same for every figure: a signed WooCommerce order webhook (the real captured
 ``order.updated`` body, each request a distinct order) comes into the hub, is mapped, and is
@@ -660,32 +661,39 @@ def section_open(out: Report, mode: Mode, ids: Ids, base: Baselines | None, ware
     return run
 
 
+def production_run(mode: Mode, ids: Ids, warehouse: Warehouse, folder: Path, postgres: str, backends: Callable[[], list[int]],
+                   workers: int, tree: Path | None = None) -> Run:
+    """One closed-loop run of ``serve`` + ``workers`` workers (of ``tree``'s hub, else this one's)
+    on an emptied database and a Redis of its own; CPU counts PostgreSQL's backends and Redis."""
+    folder.mkdir(parents=True, exist_ok=True)
+    reset_database(postgres)
+    with private_redis(folder) as (redis_url, redis_pid):
+        hub = Hub(folder, store=postgres, broker=redis_url, warehouse_url=warehouse.url, workers=workers, tree=tree)
+        hub.start()
+        try:
+            warm(hub, warehouse, ids, mode.warmup)
+            hub_only = CpuMeter(hub.pids)
+            meter = CpuMeter(lambda: [*hub.pids(), redis_pid, *backends()])
+            hub_only.start()
+            load_of = closed_loop_of(f"{hub.url}/webhooks/shop", 10, mode.production_orders)
+            run = run_hub(f"production, {workers} worker(s), closed loop, 10 connections", hub, warehouse, ids, meter,
+                          load_of, mode.production_orders, mode.drain_timeout)
+            hub_cpu = hub_only.read()
+            run.notes.append(f"of the CPU, the hub's processes {1000 * hub_cpu / max(run.accepted, 1):.2f} ms/order, "
+                             f"PostgreSQL and Redis the rest")
+            run.notes += hub.problems()[:5]
+        finally:
+            hub.stop()
+    return run
+
+
 def section_production(out: Report, mode: Mode, ids: Ids, warehouse: Warehouse, tmp: Path, postgres: str,
                        embedded: dict[int, Run]) -> dict[int, Run]:
     out.say("== production shape: `serve` + N `worker` processes, PostgreSQL, Redis ==")
     runs: dict[int, Run] = {}
     backends = backends_of(postgres)
     for workers in mode.workers:
-        folder = tmp / f"production-{workers}"
-        folder.mkdir(parents=True, exist_ok=True)
-        reset_database(postgres)
-        with private_redis(folder) as (redis_url, redis_pid):
-            hub = Hub(folder, store=postgres, broker=redis_url, warehouse_url=warehouse.url, workers=workers)
-            hub.start()
-            try:
-                warm(hub, warehouse, ids, mode.warmup)
-                hub_only = CpuMeter(hub.pids)
-                meter = CpuMeter(lambda hub=hub, redis_pid=redis_pid: [*hub.pids(), redis_pid, *backends()])
-                hub_only.start()
-                load_of = closed_loop_of(f"{hub.url}/webhooks/shop", 10, mode.production_orders)
-                run = run_hub(f"production, {workers} worker(s), closed loop, 10 connections", hub, warehouse, ids, meter,
-                              load_of, mode.production_orders, mode.drain_timeout)
-                hub_cpu = hub_only.read()
-                run.notes.append(f"of the CPU, the hub's processes {1000 * hub_cpu / max(run.accepted, 1):.2f} ms/order, "
-                                 f"PostgreSQL and Redis the rest")
-                run.notes += hub.problems()[:5]
-            finally:
-                hub.stop()
+        run = production_run(mode, ids, warehouse, tmp / f"production-{workers}", postgres, backends, workers)
         runs[workers] = run
         say_run(out, run, None, None)
     one = runs[mode.workers[0]].sustained
@@ -746,6 +754,31 @@ def hub_tree(revision: str, tmp: Path) -> Iterator[Path]:
         yield tree
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False, capture_output=True)
+
+
+def section_production_compare(out: Report, mode: Mode, ids: Ids, warehouse: Warehouse, tmp: Path, revision: str, postgres: str,
+                               rounds: int = 2) -> None:
+    """This tree's production shape against another revision's, 1, 2 and 4 workers, taking turns
+    (A B A B): CPU per order (PostgreSQL and Redis included) and orders/s, and their ratios."""
+    out.say(f"== this tree's production shape against {revision}'s (closed loop, 10 connections, turn about, {rounds} rounds) ==")
+    backends = backends_of(postgres)
+    with hub_tree(revision, tmp) as tree:
+        for workers in mode.workers:
+            runs: dict[str, list[Run]] = {revision: [], "this tree": []}
+            for n in range(rounds):
+                for label, source in ((revision, tree), ("this tree", None)):
+                    folder = tmp / f"compare-production-{workers}-{n}-{source is None}"
+                    run = production_run(mode, ids, warehouse, folder, postgres, backends, workers, source)
+                    runs[label].append(run)
+                    out.say(f"  {label}, {workers} worker(s), round {n + 1}: CPU {run.cpu_ms:.2f} ms/order, "
+                            f"sustained {run.sustained:.1f} orders/s; lost {run.missing}, duplicated {run.duplicates}, "
+                            f"re-sent {run.resent}")
+                    say_notes(out, run)
+            old, new = runs[revision], runs["this tree"]
+            cpu_old, cpu_new = sum(r.cpu_ms for r in old) / len(old), sum(r.cpu_ms for r in new) / len(new)
+            rate_old, rate_new = sum(r.sustained for r in old) / len(old), sum(r.sustained for r in new) / len(new)
+            out.say(f"  {workers} worker(s): CPU per order {cpu_new:.2f} ms = {ratio(cpu_new, cpu_old)} {revision}'s "
+                    f"({cpu_old:.2f} ms); sustained {rate_new:.1f} orders/s = {ratio(rate_new, rate_old)} {revision}'s ({rate_old:.1f})")
 
 
 def section_hub_compare(out: Report, mode: Mode, ids: Ids, warehouse: Warehouse, tmp: Path, revision: str, rounds: int = 2) -> None:
@@ -877,8 +910,9 @@ def main() -> int:
     parser.add_argument("--postgres", default=os.environ.get("CONNECT_HUB_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432/hub_bench"),
                         help="a PostgreSQL database the production section may empty")
     parser.add_argument("--keep", action="store_true", help="keep the folder with the logs and stores")
-    parser.add_argument("--hub", metavar="REVISION", help="compare mode: this tree's embedded hub against REVISION's (a git "
-                        "revision of this repository, e.g. main), turn about in the same run; only this section runs")
+    parser.add_argument("--hub", metavar="REVISION", help="compare mode: this tree's embedded hub (with --only production: "
+                        "its production shape) against REVISION's (a git revision of this repository, e.g. main), turn about "
+                        "in the same run; only this section runs")
     parser.add_argument("--orders", type=int, help="orders per closed-loop run (default: the mode's)")
     args = parser.parse_args()
     chosen = [s.strip() for s in args.only.split(",") if s.strip()]
@@ -899,7 +933,10 @@ def main() -> int:
         with url_process("warehouse", [str(BENCH / "warehouse.py"), "--api-key", ENV["BENCH_WAREHOUSE_API_KEY"]], tmp) as (wh_url, _):
             warehouse = Warehouse(wh_url)
             if args.hub:
-                section_hub_compare(out, mode, ids, warehouse, tmp, args.hub)
+                if "production" in chosen:
+                    section_production_compare(out, mode, ids, warehouse, tmp, args.hub, args.postgres)
+                else:
+                    section_hub_compare(out, mode, ids, warehouse, tmp, args.hub)
                 chosen = []
             base = None
             if "baseline" in chosen:
