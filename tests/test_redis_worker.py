@@ -112,12 +112,17 @@ async def test_stop_lets_running_actors_finish_and_puts_the_unstarted_back_on_th
         await asyncio.sleep(0.3)
         finished.append(n)
 
-    worker, actors = start(broker, {"slow": slow}, limits={"slow": 1})
-    for n in range(4):
+    async def other() -> None:
+        pass
+
+    worker, actors = start(broker, {"slow": slow, "other": other}, limits={"slow": 1, "other": 2})
+    assert worker.prefetch == 3
+    for n in range(5):
         actors["slow"].send(n)
     await until(lambda: started)
-    await until(lambda: broker.client.llen(f"{broker.namespace}:{QUEUE}") == 0)  # all four fetched
+    await until(lambda: broker.client.llen(f"{broker.namespace}:{QUEUE}") == 2)  # three fetched, one runs
+    assert worker.waiting() == 2
     await worker.stop(timeout=2)
-    assert finished == started
-    assert broker.client.llen(f"{broker.namespace}:{QUEUE}") == 4 - len(started)
+    assert finished == started == [0]
+    assert broker.client.llen(f"{broker.namespace}:{QUEUE}") == 4  # the two unstarted back with the two not fetched
     assert unacked(broker) == 0
