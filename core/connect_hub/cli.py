@@ -252,7 +252,7 @@ def demo(
 @app.command()
 def worker(
     config: ConfigOption = Path(DEFAULT_CONFIG),
-    threads: Annotated[int | None, typer.Option(help="worker threads (default: workers.threads)")] = None,
+    threads: Annotated[int | None, typer.Option(help="actors of each kind at once, exports four times as many (default: workers.threads)")] = None,
     log_format: LogFormatOption = "text",
 ) -> None:
     """Run a production worker process (Redis broker): actors and the elected scheduler."""

@@ -59,8 +59,8 @@ class WorkerConfig(_Strict):
     """How each ``connect-hub worker`` (and the embedded hub) consumes the queue. Run more
     processes by starting more ``connect-hub worker`` commands."""
 
-    threads: int = Field(4, ge=1, le=64, description="actors at once per process: worker threads with Redis; embedded, "
-                         "as many of each actor at once on the loop (exports four times as many)")
+    threads: int = Field(4, ge=1, le=64, description="actors at once per process: as many of each actor at once on the "
+                         "loop (exports four times as many), embedded and with Redis alike")
 
 
 class IntegrationConfig(_Strict):

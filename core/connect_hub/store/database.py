@@ -1,7 +1,7 @@
 """Opening, migrating and closing the store on SQLite (default) or PostgreSQL.
 
-The ORM lives on one event loop per process (see :mod:`connect_hub.runtime`); Tortoise's global
-fallback context makes it visible to coroutines submitted from Dramatiq's worker threads.
+The ORM lives on one event loop per process (see :mod:`connect_hub.runtime`), where every actor
+runs; Tortoise's global fallback context makes it visible to every task on that loop.
 """
 
 from __future__ import annotations
