@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import dramatiq
 
 from connect_hub import logs
-from connect_hub.broker import QUEUE
+from connect_hub.broker import QUEUE, enqueue_all
 from connect_hub.manifest import DataType
 from connect_hub.metrics import EVENTS
 from connect_hub.pipeline import exporting, importing, maintenance, polling
@@ -74,6 +74,10 @@ class Actors:
 
     def send_import(self, event_id: int) -> None:
         self.import_event.send(event_id)
+
+    def send_imports(self, event_ids: list[int]) -> None:
+        """Wake an import for each event, in one round trip to the broker where it can."""
+        enqueue_all(self.broker, [self.import_event.message(event_id) for event_id in event_ids])
 
     def send_export(self, delivery_id: int, delay: float | None = None) -> None:
         if delay:

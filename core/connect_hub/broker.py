@@ -8,8 +8,11 @@ the store says is still pending, so recovery takes seconds either way.
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
+from dramatiq.common import current_millis
 from dramatiq.middleware import (
     AgeLimit,
     Callbacks,
@@ -58,3 +61,28 @@ def oldest_waiting(broker: dramatiq.Broker) -> float | None:
         message = dramatiq.Message.decode(data)
         return max(message.message_timestamp, message.options.get("eta", 0)) / 1000
     return None
+
+
+def enqueue_all(broker: dramatiq.Broker, messages: list[dramatiq.Message]) -> None:
+    """Enqueue ``messages`` (none delayed): on Redis in one round trip, a pipeline of the Redis
+    broker's own ``enqueue`` script calls with the arguments its ``enqueue`` gives them (a
+    webhook group's wake-ups cost one round trip instead of one each); elsewhere one by one."""
+    if not isinstance(broker, RedisBroker) or len(messages) < 2:
+        for message in messages:
+            broker.enqueue(message)
+        return
+    dispatch = broker.scripts["dispatch"]
+    pipe = broker.client.pipeline(transaction=False)
+    sent = []
+    for message in messages:
+        message = message.copy(options={"redis_message_id": str(uuid4())})
+        broker.emit_before("enqueue", message, None)
+        dispatch(keys=[broker.namespace], client=pipe, args=[
+            "enqueue", current_millis(), message.queue_name, broker.broker_id, broker.heartbeat_timeout,
+            broker.dead_message_ttl, broker._should_do_maintenance("enqueue"), broker._max_unpack_size(),
+            message.options["redis_message_id"], message.encode(),
+        ])  # fmt: skip
+        sent.append(message)
+    pipe.execute()
+    for message in sent:
+        broker.emit_after("enqueue", message, None)

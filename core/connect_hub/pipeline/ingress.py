@@ -3,7 +3,8 @@
 Webhooks that arrive together are group-committed by :class:`EventWriter`: the requests waiting
 at one moment share one multi-row ``INSERT ... RETURNING id`` (a statement of its own, so its own
 transaction: SQLite and PostgreSQL commit it at once), and each request is answered only once
-its row is committed (accepted means stored). On SQLite the hub has one connection, so this is
+its row is committed (accepted means stored), after the group's imports were woken together
+(``wake``: one round trip to Redis for the group). On SQLite the hub has one connection, so this is
 what keeps concurrent webhooks from queueing for it one insert at a time; on PostgreSQL it spares
 each webhook a pooled connection and a commit of its own.
 """
@@ -11,7 +12,8 @@ each webhook a pooled connection and a commit of its own.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -19,6 +21,7 @@ from tortoise import connections
 
 from connect_hub.store.models import Event, EventState
 
+log = logging.getLogger(__name__)
 KEPT_HEADER_PREFIXES = ("x-wc-", "x-hub-", "x-warehouse-", "content-type", "user-agent")
 """Only these headers are kept with an Event: never Authorization, cookies or API keys."""
 MAX_GROUP = 256
@@ -79,9 +82,12 @@ class _Waiting:
 
 
 class EventWriter:
-    """Stores Events for the webhook route, grouping concurrent ones into one insert."""
+    """Stores Events for the webhook route, grouping concurrent ones into one insert; ``wake``
+    is given the ids of each group once committed (a broker that is down loses no event: the
+    sweeper wakes what was stored)."""
 
-    def __init__(self) -> None:
+    def __init__(self, wake: Callable[[list[int]], None] | None = None) -> None:
+        self._wake = wake
         self._waiting: list[_Waiting] = []
         self._flushing = False
 
@@ -105,8 +111,17 @@ class EventWriter:
                         if not waiting.done.done():  # a request whose client left is cancelled
                             waiting.done.set_exception(exc)
                 else:
+                    self._woken(ids)
                     for waiting, event_id in zip(group, ids, strict=True):
                         if not waiting.done.done():
                             waiting.done.set_result(event_id)
         finally:
             self._flushing = False
+
+    def _woken(self, ids: list[int]) -> None:
+        if self._wake is None:
+            return
+        try:
+            self._wake(ids)
+        except Exception as exc:  # noqa: BLE001 - stored is accepted: the sweeper wakes them later
+            log.warning("broker unavailable (%s); %d events wait for the sweeper", type(exc).__name__, len(ids))

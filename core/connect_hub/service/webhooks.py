@@ -44,7 +44,7 @@ OPERATION = Operation(
 def webhook_endpoint(runtime: Runtime):
     account = runtime.account
     plugins = account.plugins
-    writer = EventWriter()
+    writer = EventWriter(wake=runtime.actors.send_imports)
     budget = BodyBudget(BODY_BUDGET)
 
     async def receive(request: Request) -> Response:
@@ -74,10 +74,6 @@ def webhook_endpoint(runtime: Runtime):
         except Exception:
             log.exception("could not store a webhook for %s", name)
             return JSONResponse({"error": "not stored, please retry"}, status_code=503)
-        try:
-            runtime.actors.send_import(event_id)
-        except Exception:  # noqa: BLE001 - stored is accepted: the sweeper wakes it later
-            log.warning("broker unavailable; event %s waits for the sweeper", event_id)
         return JSONResponse({"event": event_id}, status_code=202)
 
     return receive
