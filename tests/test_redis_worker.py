@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 import dramatiq
 import pytest
+from connect_hub.broker import enqueue_all
 from connect_hub.redis_worker import RedisLoopWorker
 from dramatiq.brokers.redis import RedisBroker
 
@@ -126,3 +127,16 @@ async def test_stop_lets_running_actors_finish_and_puts_the_unstarted_back_on_th
     assert finished == started == [0]
     assert broker.client.llen(f"{broker.namespace}:{QUEUE}") == 4  # the two unstarted back with the two not fetched
     assert unacked(broker) == 0
+
+
+async def test_messages_enqueued_together_in_one_round_trip_each_run_once(broker: RedisBroker) -> None:
+    ran: list[int] = []
+
+    async def work(n: int) -> None:
+        ran.append(n)
+
+    worker, actors = start(broker, {"work": work})
+    enqueue_all(broker, [actors["work"].message(n) for n in range(5)])
+    await until(lambda: sorted(ran) == list(range(5)))
+    await worker.stop(timeout=2)
+    assert unacked(broker) == 0 and broker.client.llen(f"{broker.namespace}:{QUEUE}") == 0
