@@ -16,6 +16,7 @@ from connect_hub.errors import PermanentError, TransientError
 from connect_hub.manifest import DataType, Direction, Flow, Manifest
 from connect_hub.pipeline import exporting, importing, maintenance, polling
 from connect_hub.plugins import Plugins
+from connect_hub.store import rows
 from connect_hub.store.database import close_store, open_store
 from connect_hub.store.models import Cursor, Delivery, Event
 from connect_hub.store.models import Notice as NoticeRow
@@ -91,6 +92,18 @@ async def test_a_poll_stores_every_item_as_an_event_and_keeps_its_cursor(store) 
     cursor = await Cursor.get(account=account.name, integration="source")
     assert cursor.position == "2" and cursor.polled_at is not None and cursor.lease_until is None
     assert ("source", DataType.STOCKS) not in await polling.due_polls(account)
+
+
+async def test_a_page_larger_than_one_insert_stores_each_item_as_its_own_event_and_wakes_its_id(store) -> None:
+    items = [(f"SKU-{n}", n) for n in range(2 * rows.INSERT_MANY_ROWS + 3)]
+    connector = Stockist([items[:7], items[7:]])
+    account = make_account(connector)
+    woken: list[int] = []
+    assert await polling.run_poll(account, "source", DataType.STOCKS, woken.append) == len(items)
+    events = await Event.filter(account=account.name).order_by("id")
+    assert sorted(woken) == [e.id for e in events] and len(set(woken)) == len(items)
+    assert [json.loads(e.body) for e in events] == [{"sku": s, "qty": q} for s, q in items]
+    assert all(e.state == "pending" and e.attempts == 0 and e.received_at is not None and e.headers == {"x-hub-source": "poll"} for e in events)
 
 
 async def test_a_poll_that_fails_midway_resumes_after_the_last_stored_page(store) -> None:

@@ -1,6 +1,6 @@
 """Polling: page through what changed in an integration and store each item as an Event.
 
-Each page's Events and the cursor after it are committed together, so a crash mid-poll resumes
+Each page's Events (one multi-row insert) and the cursor after it are committed together, so a crash mid-poll resumes
 after the last stored page and loses nothing. A lease on the cursor row keeps two pollers from
 running the same poll.
 """
@@ -18,6 +18,7 @@ from connect_hub.account import Account
 from connect_hub.contracts import PollPage
 from connect_hub.manifest import DataType
 from connect_hub.secrets import redact
+from connect_hub.store import rows
 from connect_hub.store.models import Cursor, Event
 
 log = logging.getLogger(__name__)
@@ -82,10 +83,11 @@ async def run_poll(
         if pages is not None:
             async for page in pages:
                 async with in_transaction() as conn:
-                    ids = [
-                        (await Event.create(account=account.name, integration=integration_name, topic=item.topic[:100], headers={"x-hub-source": "poll"}, body=item.body, using_db=conn)).id
+                    events = [
+                        Event(account=account.name, integration=integration_name, topic=item.topic[:100], headers={"x-hub-source": "poll"}, body=item.body)
                         for item in page.items
                     ]
+                    ids = [event.id for event in await rows.add_many(events, conn)]
                     lease = datetime.now(UTC) + timedelta(seconds=account.config.polling.lease)
                     await Cursor.filter(id=cursor.id).using_db(conn).update(position=page.cursor, lease_until=lease)
                 cursor.position = page.cursor

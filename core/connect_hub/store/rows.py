@@ -9,6 +9,7 @@ from a query. Each statement is one atomic step on SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -32,7 +33,7 @@ def client(connection: Any = None) -> Any:
 
 @cache
 def _postgres_sql(sql: str) -> str:
-    count = iter(range(1, 1000))
+    count = itertools.count(1)
     return _PLACE.sub(lambda _: f"${next(count)}", sql)
 
 
@@ -177,6 +178,38 @@ async def add(instance: M, connection: Any = None) -> M:
     instance.pk = row["id"]
     instance._saved_in_db = True
     return instance
+
+
+INSERT_MANY_ROWS = 500
+"""At most this many rows in one multi-row INSERT (well under SQLite's and PostgreSQL's limits
+on parameters per statement)."""
+
+
+async def add_many(instances: list[M], connection: Any = None) -> list[M]:
+    """Insert new model objects of one model, as :func:`add` does, in one statement per
+    :data:`INSERT_MANY_ROWS`; each gets its id. (A page of polled Events costs one insert.)"""
+    if not instances:
+        return instances
+    model, meta = type(instances[0]), instances[0]._meta
+    fields = [(column, name) for column, name in meta.fields_db_projection.items() if not meta.fields_map[column].generated]
+    columns = tuple(name for _, name in fields)
+    for start in range(0, len(instances), INSERT_MANY_ROWS):
+        chunk = instances[start:start + INSERT_MANY_ROWS]
+        values = [meta.fields_map[column].to_db_value(getattr(i, column), i) for i in chunk for column, _ in fields]
+        rows = await fetch(_insert_many_sql(model, columns, len(chunk)), values, connection)
+        if len(rows) != len(chunk):
+            raise RuntimeError(f"inserting {len(chunk)} {meta.db_table} rows returned {len(rows)} ids")
+        for instance, row in zip(chunk, rows, strict=True):
+            instance.pk = row["id"]
+            instance._saved_in_db = True
+    return instances
+
+
+@cache
+def _insert_many_sql(model: type[Model], columns: tuple[str, ...], count: int) -> str:
+    names = ",".join(f'"{c}"' for c in columns)
+    places = ",".join([f"({','.join('?' for _ in columns)})"] * count)
+    return f'INSERT INTO "{model._meta.db_table}" ({names}) VALUES {places} RETURNING "id"'
 
 
 async def create(model: type[M], connection: Any = None, **values: Any) -> M:
