@@ -774,11 +774,16 @@ def section_production_compare(out: Report, mode: Mode, ids: Ids, warehouse: War
                             f"sustained {run.sustained:.1f} orders/s; lost {run.missing}, duplicated {run.duplicates}, "
                             f"re-sent {run.resent}")
                     say_notes(out, run)
-            old, new = runs[revision], runs["this tree"]
-            cpu_old, cpu_new = sum(r.cpu_ms for r in old) / len(old), sum(r.cpu_ms for r in new) / len(new)
-            rate_old, rate_new = sum(r.sustained for r in old) / len(old), sum(r.sustained for r in new) / len(new)
-            out.say(f"  {workers} worker(s): CPU per order {cpu_new:.2f} ms = {ratio(cpu_new, cpu_old)} {revision}'s "
-                    f"({cpu_old:.2f} ms); sustained {rate_new:.1f} orders/s = {ratio(rate_new, rate_old)} {revision}'s ({rate_old:.1f})")
+            say_compared(out, f"{workers} worker(s)", "CPU per order", runs, revision)
+
+
+def say_compared(out: Report, what: str, cpu: str, runs: dict[str, list[Run]], revision: str) -> None:
+    """The averages of this tree's runs and ``revision``'s: CPU per order and orders/s, as ratios."""
+    old, new = runs[revision], runs["this tree"]
+    cpu_old, cpu_new = sum(r.cpu_ms for r in old) / len(old), sum(r.cpu_ms for r in new) / len(new)
+    rate_old, rate_new = sum(r.sustained for r in old) / len(old), sum(r.sustained for r in new) / len(new)
+    out.say(f"  {what}: {cpu} {cpu_new:.2f} ms = {ratio(cpu_new, cpu_old)} {revision}'s "
+            f"({cpu_old:.2f} ms); sustained {rate_new:.1f} orders/s = {ratio(rate_new, rate_old)} {revision}'s ({rate_old:.1f})")
 
 
 def section_hub_compare(out: Report, mode: Mode, ids: Ids, warehouse: Warehouse, tmp: Path, revision: str, rounds: int = 2) -> None:
@@ -805,11 +810,7 @@ def section_hub_compare(out: Report, mode: Mode, ids: Ids, warehouse: Warehouse,
                             f"sustained {run.sustained:.1f} orders/s, accepted {run.accept_rate:.0f}/s, "
                             f"while loaded {run.while_loaded:.1f} orders/s; lost {run.missing}, duplicated {run.duplicates}")
                     say_notes(out, run)
-            old, new = runs[revision], runs["this tree"]
-            cpu_old, cpu_new = sum(r.cpu_ms for r in old) / len(old), sum(r.cpu_ms for r in new) / len(new)
-            rate_old, rate_new = sum(r.sustained for r in old) / len(old), sum(r.sustained for r in new) / len(new)
-            out.say(f"  {connections} connections: hub CPU per order {cpu_new:.2f} ms = {ratio(cpu_new, cpu_old)} {revision}'s "
-                    f"({cpu_old:.2f} ms); sustained {rate_new:.1f} orders/s = {ratio(rate_new, rate_old)} {revision}'s ({rate_old:.1f})")
+            say_compared(out, f"{connections} connections", "hub CPU per order", runs, revision)
 
 
 # --- the goals of issue 11, each beside its baseline ----------------------------------------------
