@@ -9,11 +9,13 @@ from starlette.responses import JSONResponse, Response
 
 from connect_hub import logs
 from connect_hub.contracts import Verdict, WebhookRequest
+from connect_hub.loop_worker import InProcessBroker
 from connect_hub.metrics import WEBHOOKS
 from connect_hub.pipeline.ingress import EventWriter
 from connect_hub.runtime import Runtime
 from connect_hub.service.api_spec import ERROR, Answer, Operation, Param
 from connect_hub.service.bodies import BodyBudget, BodyRefused, read_limited
+from connect_hub.service.pacing import Pace
 
 log = logging.getLogger(__name__)
 MAX_BODY = 10 * 1024 * 1024
@@ -46,6 +48,8 @@ def webhook_endpoint(runtime: Runtime):
     plugins = account.plugins
     writer = EventWriter(wake=runtime.actors.send_imports)
     budget = BodyBudget(BODY_BUDGET)
+    broker = runtime.broker
+    pace = Pace(broker.backlog if isinstance(broker, InProcessBroker) else None)
 
     async def receive(request: Request) -> Response:
         name = request.path_params["integration"]
@@ -74,6 +78,7 @@ def webhook_endpoint(runtime: Runtime):
         except Exception:
             log.exception("could not store a webhook for %s", name)
             return JSONResponse({"error": "not stored, please retry"}, status_code=503)
+        await pace.wait()  # stored: only the answer waits, while the actors catch up
         return JSONResponse({"event": event_id}, status_code=202)
 
     return receive
