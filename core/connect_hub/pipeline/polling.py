@@ -1,8 +1,8 @@
 """Polling: page through what changed in an integration and store each item as an Event.
 
-Each page's Events (one multi-row insert) and the cursor after it are committed together, so a crash mid-poll resumes
-after the last stored page and loses nothing. A lease on the cursor row keeps two pollers from
-running the same poll.
+Each page's Events (one multi-row insert) and the cursor after it are committed together, so a
+crash mid-poll resumes after the last stored page and loses nothing. A lease on the cursor row
+keeps two pollers from running the same poll.
 """
 
 from __future__ import annotations

@@ -156,28 +156,11 @@ async def record_by_key(account: str, data_type: str, key: str, connection: Any 
 # --- writing them -------------------------------------------------------------------------------
 
 
-@cache
-def _insert_sql(model: type[Model], columns: tuple[str, ...]) -> str:
-    names = ",".join(f'"{c}"' for c in columns)
-    places = ",".join("?" for _ in columns)
-    return f'INSERT INTO "{model._meta.db_table}" ({names}) VALUES ({places}) RETURNING "id"'
-
-
 async def add(instance: M, connection: Any = None) -> M:
     """Insert a new model object (its fields converted as the ORM converts them: JSON, the
     ``auto_now`` times) in one statement; it gets its id."""
-    meta = instance._meta
-    columns, values = [], []
-    for column, name in meta.fields_db_projection.items():
-        field = meta.fields_map[column]
-        if field.generated:
-            continue
-        columns.append(name)
-        values.append(field.to_db_value(getattr(instance, column), instance))
-    [row] = await fetch(_insert_sql(type(instance), tuple(columns)), values, connection)
-    instance.pk = row["id"]
-    instance._saved_in_db = True
-    return instance
+    [added] = await add_many([instance], connection)
+    return added
 
 
 INSERT_MANY_ROWS = 500
@@ -199,8 +182,9 @@ async def add_many(instances: list[M], connection: Any = None) -> list[M]:
         rows = await fetch(_insert_many_sql(model, columns, len(chunk)), values, connection)
         if len(rows) != len(chunk):
             raise RuntimeError(f"inserting {len(chunk)} {meta.db_table} rows returned {len(rows)} ids")
-        for instance, row in zip(chunk, rows, strict=True):
-            instance.pk = row["id"]
+        # the rows take their ids in the order of the VALUES: sorted, they are the instances' ids
+        for instance, row_id in zip(chunk, sorted(row["id"] for row in rows), strict=True):
+            instance.pk = row_id
             instance._saved_in_db = True
     return instances
 
