@@ -61,6 +61,16 @@ async def order_statements(account: Account, integration: str, headers: dict[str
     return OrderStatements(ingest, imported, exported, delivered)
 
 
+async def batch_import_statements(account: Account, integration: str, webhooks: list[tuple[dict[str, str], bytes]]) -> list[str]:
+    """Ingest several webhooks, then count the statements of importing their Events together,
+    as an import actor given a webhook group does."""
+    writer = EventWriter()
+    ids = [await writer.store(account.name, integration, headers["x-wc-webhook-topic"], headers, body) for headers, body in webhooks]
+    async with counted() as imported:
+        await importing.import_events(account, ids)
+    return imported
+
+
 def main() -> None:
     """Count four distinct orders on a fresh store against a running warehouse: the first (it
     also creates the master product of its line) and the steady cost of the others."""

@@ -87,7 +87,7 @@ async def test_a_poll_stores_every_item_as_an_event_and_keeps_its_cursor(store) 
     account = make_account(connector)
     woken: list[int] = []
     assert ("source", DataType.STOCKS) in await polling.due_polls(account)
-    assert await polling.run_poll(account, "source", DataType.STOCKS, woken.append) == 3
+    assert await polling.run_poll(account, "source", DataType.STOCKS, woken.extend) == 3
     assert len(woken) == 3 and await Event.filter(account=account.name).count() == 3
     cursor = await Cursor.get(account=account.name, integration="source")
     assert cursor.position == "2" and cursor.polled_at is not None and cursor.lease_until is None
@@ -99,7 +99,7 @@ async def test_a_page_larger_than_one_insert_stores_each_item_as_its_own_event_a
     connector = Stockist([items[:7], items[7:]])
     account = make_account(connector)
     woken: list[int] = []
-    assert await polling.run_poll(account, "source", DataType.STOCKS, woken.append) == len(items)
+    assert await polling.run_poll(account, "source", DataType.STOCKS, woken.extend) == len(items)
     events = await Event.filter(account=account.name).order_by("id")
     assert sorted(woken) == [e.id for e in events] and len(set(woken)) == len(items)
     assert [json.loads(e.body) for e in events] == [{"sku": s, "qty": q} for s, q in items]

@@ -18,12 +18,15 @@ from connect_hub.account import build_account
 from connect_hub.config import parse_config
 from connect_hub.plugins import Plugins
 from connect_hub.store.database import close_store, open_store
-from query_count import order_statements
+from connect_hub.store.models import Delivery, Event
+from query_count import batch_import_statements, order_statements
 from support import ENV, account_yaml, raw_sample
 
 INGEST_BUDGET = 1
-IMPORT_BUDGET = 16
+IMPORT_BUDGET = 14
 EXPORT_BUDGET = 7
+BATCH_IMPORT_BUDGET = 11
+"""Statements per order when ten orders are imported together (one import batch)."""
 
 
 @pytest.fixture
@@ -62,3 +65,15 @@ async def test_an_order_costs_the_store_no_more_statements_than_its_budget(accou
 def listing(m: Any) -> str:
     steps = (("ingest", m.ingest), ("import", m.imported), ("export", m.exported))
     return "\n".join(f"{step}:\n  " + "\n  ".join(sql[:160] for sql in statements) for step, statements in steps)
+
+
+async def test_orders_imported_together_cost_fewer_statements_each_than_one_alone(account: Any) -> None:
+    await order_statements(account, "shop", *distinct_order(600))  # the master product of the line exists now
+    statements = await batch_import_statements(account, "shop", [distinct_order(order_id) for order_id in range(601, 611)])
+    per_order = len(statements) / 10
+    print(f"statements per order imported in a batch of 10: {per_order}")
+    assert per_order <= BATCH_IMPORT_BUDGET, "\n  ".join([f"{per_order} statements per order:", *(sql[:160] for sql in statements)])
+    assert sum(sql.startswith("COMMIT") for sql in statements) == 1, "one commit for the batch"
+    events = await Event.filter(account="acme").order_by("-id").limit(10)
+    assert [e.state for e in events] == ["done"] * 10
+    assert await Delivery.filter(event_id__in=[e.id for e in events], state="pending").count() == 10, "each order is to go out"

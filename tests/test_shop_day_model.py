@@ -206,7 +206,7 @@ class World:
             deadline = time.monotonic() + SETTLE_TIMEOUT
             while time.monotonic() < deadline:
                 woken: list[int] = []
-                self.run(run_poll(self.account, integration, data_type, woken.append))
+                self.run(run_poll(self.account, integration, data_type, woken.extend))
                 for event_id in woken:
                     self.hub.runtime.actors.send_import(event_id)
                 cursor = self.store(Cursor.get_or_none(account=self.account.name, integration=integration, data_type=str(data_type)))

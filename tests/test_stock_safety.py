@@ -90,7 +90,7 @@ def test_stock_the_shop_moved_by_itself_is_set_back_to_the_warehouses_figure(mak
     wait_for(lambda: [r for r in hub.api("records?data_type=products&key=sku:MUG-1")["items"] if r["data"]["stock_quantity"] == 9], timeout=20, what="the shop's product update")
 
     woken: list[int] = []
-    hub.runtime.run(run_poll(hub.runtime.account, "warehouse", DataType.STOCKS, woken.append))  # the reconciliation
+    hub.runtime.run(run_poll(hub.runtime.account, "warehouse", DataType.STOCKS, woken.extend))  # the reconciliation
     for event_id in woken:
         hub.runtime.actors.send_import(event_id)
 

@@ -69,13 +69,13 @@ def blocked_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     rt = Runtime(parse_config(text, file=str(tmp_path / "account.yaml"), environ=ENV), migrate=True)
     rt.imported, rt.release = [], None
 
-    async def import_event(account: Any, event_id: int) -> list[int]:
+    async def import_events(account: Any, event_ids: list[int]) -> importing.Imported:
         await rt.release.wait()
-        rt.imported.append(event_id)
-        await Event.filter(id=event_id).update(state="done")
-        return []
+        rt.imported.extend(event_ids)
+        await Event.filter(id__in=event_ids).update(state="done")
+        return importing.Imported()
 
-    monkeypatch.setattr(importing, "import_event", import_event)
+    monkeypatch.setattr(importing, "import_events", import_events)
     rt.start()
     rt.release = rt.run(_event())
     rt.start_workers()

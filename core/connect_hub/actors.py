@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,7 @@ from connect_hub.pipeline import exporting, importing, maintenance, polling
 if TYPE_CHECKING:
     from connect_hub.account import Account
 
+log = logging.getLogger(__name__)
 ACTOR_TIME_LIMIT_MS = 10 * 60 * 1000
 
 
@@ -27,6 +29,7 @@ class Actors:
         self._account = account
         options = {"broker": broker, "queue_name": QUEUE, "max_retries": 0, "time_limit": ACTOR_TIME_LIMIT_MS}
         self.import_event = dramatiq.actor(self._import_event, actor_name="import_event", **options)
+        self.import_events = dramatiq.actor(self._import_events, actor_name="import_events", **options)
         self.export_delivery = dramatiq.actor(self._export_delivery, actor_name="export_delivery", **options)
         self.poll = dramatiq.actor(self._poll, actor_name="poll", **options)
         self.maintain = dramatiq.actor(self._maintain, actor_name="maintain", **options)
@@ -35,24 +38,25 @@ class Actors:
     def handlers(self) -> dict[str, Callable[..., Awaitable[None]]]:
         """Each actor's coroutine function by actor name (for :class:`connect_hub.loop_worker.LoopWorker`)."""
         return {
-            "import_event": self._import_event, "export_delivery": self._export_delivery, "poll": self._poll,
+            "import_event": self._import_event, "import_events": self._import_events, "export_delivery": self._export_delivery, "poll": self._poll,
             "maintain": self._maintain, "onboard": self._onboard,
         }
 
     async def _import_event(self, event_id: int) -> None:
-        logs.bind(event_id=event_id)
-        try:
-            delivery_ids = await importing.import_event(self._account(), event_id)
-        except importing.ImportDeferred as waiting:
+        await self._import_events([event_id])
+
+    async def _import_events(self, event_ids: list[int]) -> None:
+        if len(event_ids) == 1:
+            logs.bind(event_id=event_ids[0])
+        imported = await importing.import_events(self._account(), event_ids)
+        EVENTS.labels("imported").inc(len(event_ids) - len(imported.deferred) - len(imported.crashes))
+        for waiting in imported.deferred:
             EVENTS.labels("deferred").inc()
-            self.import_event.send_with_options(args=(event_id,), delay=int(waiting.seconds * 1000))
-            return
-        except Exception:
+            self.import_event.send_with_options(args=(waiting.event_id,), delay=int(waiting.seconds * 1000))
+        self.send_exports(imported.deliveries)
+        for event_id, exc in imported.crashes:
             EVENTS.labels("crashed").inc()
-            raise
-        EVENTS.labels("imported").inc()
-        for delivery_id in delivery_ids:
-            self.send_export(delivery_id)
+            log.error("importing event %s failed: %s: %s (it is tried again)", event_id, type(exc).__name__, exc, exc_info=exc)
 
     async def _export_delivery(self, delivery_id: int) -> None:
         logs.bind(delivery_id=delivery_id)
@@ -62,7 +66,7 @@ class Actors:
 
     async def _poll(self, integration: str, data_type: str) -> None:
         logs.bind(integration=integration, data_type=data_type)
-        await polling.run_poll(self._account(), integration, DataType(data_type), self.send_import)
+        await polling.run_poll(self._account(), integration, DataType(data_type), self.send_imports)
 
     async def _maintain(self, integration: str) -> None:
         logs.bind(integration=integration)
@@ -76,8 +80,15 @@ class Actors:
         self.import_event.send(event_id)
 
     def send_imports(self, event_ids: list[int]) -> None:
-        """Wake an import for each event, in one round trip to the broker where it can."""
-        enqueue_all(self.broker, [self.import_event.message(event_id) for event_id in event_ids])
+        """Wake the imports of several events: one message a batch (``importing.IMPORT_BATCH``),
+        sent in one round trip to the broker where it can."""
+        batch = importing.IMPORT_BATCH
+        messages = [self.import_events.message(event_ids[i:i + batch]) for i in range(0, len(event_ids), batch)]
+        enqueue_all(self.broker, messages)
+
+    def send_exports(self, delivery_ids: list[int]) -> None:
+        """Wake an export for each delivery, in one round trip to the broker where it can."""
+        enqueue_all(self.broker, [self.export_delivery.message(delivery_id) for delivery_id in delivery_ids])
 
     def send_export(self, delivery_id: int, delay: float | None = None) -> None:
         if delay:

@@ -314,11 +314,13 @@ def import_(
             def on_page(page: Any) -> None:
                 progress.update(fetched, advance=len(page.items), total=page.total)
 
-            def wake(event_id: int) -> None:
+            def wake(event_ids: list[int]) -> None:
                 nonlocal count
-                ids[:] = [ids[0] if ids else event_id, event_id]
-                count += 1
-                runtime.actors.send_import(event_id)
+                if not event_ids:
+                    return
+                ids[:] = [ids[0] if ids else event_ids[0], event_ids[-1]]
+                count += len(event_ids)
+                runtime.actors.send_imports(event_ids)
 
             def ours(state: str) -> int:
                 if not ids:

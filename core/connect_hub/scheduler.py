@@ -66,6 +66,8 @@ async def sweep_once(runtime: Runtime) -> tuple[int, int]:
 
 
 def resend(runtime: Runtime, stale: Stale) -> tuple[int, int]:
+    """Wake what the store still has pending. One event a message, not a batch: an event whose
+    import kills its worker then counts its tries alone, not in every batch it joins."""
     for event_id in stale.events:
         runtime.actors.send_import(event_id)
     for delivery_id in stale.deliveries:

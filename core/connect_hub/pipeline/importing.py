@@ -86,38 +86,174 @@ class _WriteInFlight(Exception):
     """Raised inside a merge: the hub is writing this record into the source right now."""
 
 
+IMPORT_BATCH = 20
+"""At most this many events in one import transaction. SQLite's write lock (and, in embedded
+mode, the event loop) is held for a whole batch, so a batch stays a few milliseconds long."""
+
+
+@dataclass
+class Imported:
+    """What importing some events came to."""
+
+    deliveries: list[int] = field(default_factory=list)
+    """The pending Deliveries the new versions caused: the export actors to wake."""
+    deferred: list[ImportDeferred] = field(default_factory=list)
+    """Events that wait for a write in flight (still pending, no try counted)."""
+    crashes: list[tuple[int, BaseException]] = field(default_factory=list)
+    """Events whose import raised what the hub cannot word (a defect): each try is counted and
+    its lease freed, so the sweeper sends it again until ``MAX_IMPORT_ATTEMPTS``."""
+
+
 async def import_event(account: Account, event_id: int) -> list[int]:
     """Process one Event; return the ids of the pending Deliveries it created.
 
     Safe to run any number of times: a done event is left alone, and merging the same content
-    again changes nothing.
+    again changes nothing. Raises :class:`ImportDeferred` when it waits for a write in flight,
+    and what a crashed import raised.
     """
-    event = await _claim(account, event_id)
-    if event is None:
-        return []
+    imported = await import_events(account, [event_id])
+    if imported.deferred:
+        raise imported.deferred[0]
+    if imported.crashes:
+        raise imported.crashes[0][1]
+    return imported.deliveries
+
+
+async def import_events(account: Account, event_ids: list[int]) -> Imported:
+    """Process Events, :data:`IMPORT_BATCH` at a time, in the order they came in.
+
+    Each batch is claimed in one statement, committed before the work (so an event that kills
+    its worker is still counted), then imported in one transaction: each event's objects as
+    :func:`import_event` does, its end state written in the same commit. Should anything in the
+    batch raise (a write in flight, the store, a defect), the transaction is undone and the
+    events are imported one at a time, each in a transaction of its own, so one event's trouble
+    is its own.
+    """
+    imported = Imported()
+    ids = sorted(set(event_ids))
+    for start in range(0, len(ids), IMPORT_BATCH):
+        await _import_batch(account, ids[start:start + IMPORT_BATCH], imported)
+    return imported
+
+
+@dataclass
+class _Parsed:
+    """A claimed event and the objects its connector read from it."""
+
+    event: Event
+    integration: Integration
+    incoming: list[Incoming]
+
+
+async def _import_batch(account: Account, event_ids: list[int], imported: Imported) -> None:
+    events = await rows.claim_events(account.name, event_ids, account.config.delivery.lease)
+    parsed = [p for event in events if (p := await _parse(account, event)) is not None]
+    if len(parsed) > 1:
+        try:
+            progress = await _import_together(account, parsed)
+        except Exception as exc:  # noqa: BLE001 - each event gets its own transaction instead
+            log.info("%d events imported one by one: their batch stopped at %s", len(parsed), cause(exc))
+        else:
+            await run_effects(account, progress.pending)
+            imported.deliveries += progress.deliveries
+            return
+    for one in parsed:
+        await _import_alone(account, one, imported)
+
+
+async def _parse(account: Account, event: Event) -> _Parsed | None:
+    """The event's objects through its connector; None when the event ends here (failed, or
+    left pending because the store is unavailable)."""
     logs.bind(integration=event.integration)
     if event.attempts > MAX_IMPORT_ATTEMPTS:
         await _finish(event, EventState.FAILED, (
             f"event {event.id} ({event.topic}) from {event.integration}: its import stopped its worker "
             f"{event.attempts - 1} times; replay it once the cause is fixed"
         ))
-        return []
+        return None
     integration = account.integration(event.integration)
     if integration is None:
         await _finish(event, EventState.FAILED, f"event {event.id}: integration {event.integration!r} is not configured")
-        return []
+        return None
+    raw = RawEvent(
+        id=event.id, integration=event.integration, topic=event.topic,
+        headers=event.headers, body=bytes(event.body), received_at=event.received_at,
+    )
     try:
-        return await _import(account, integration, event)
-    except _WriteInFlight:
-        await _release(event.id)
-        raise ImportDeferred(event.id, IN_FLIGHT_WAIT) from None
-    except Exception as exc:
-        if not store_may_recover(exc):
-            await Event.filter(id=event.id).update(lease_until=None)  # a crash counts, but frees it
-            raise
-        log.warning("event %s from %s waits: the store is unavailable (%s)", event.id, integration.name, exc)
-        await _release(event.id)  # a hiccup is no crash
-        return []
+        incoming = await account.plugins.parse_event(integration, raw)
+    except Exception as exc:  # noqa: BLE001 - a parse failure fails the event, a hiccup leaves it pending
+        if store_may_recover(exc):
+            log.warning("event %s from %s waits: the store is unavailable (%s)", event.id, integration.name, exc)
+            await _release(event.id)
+            return None
+        _log_defect(exc, f"connector {integration.connector} failed to parse event {event.id}")
+        await _fail(account, event, f"event {event.id} ({event.topic}) from {integration.name}: {cause(exc)}")
+        return None
+    return _Parsed(event, integration, list(incoming))
+
+
+async def _import_together(account: Account, batch: list[_Parsed]) -> _Progress:
+    """Import the events of ``batch`` in one transaction; what they came to, together."""
+    together = _Progress()
+    done: list[int] = []
+    async with in_transaction():
+        for parsed in batch:
+            logs.bind(integration=parsed.event.integration)
+            progress = await _import_parsed(account, parsed)
+            together.deliveries += progress.deliveries
+            together.pending += progress.pending
+            if progress.finished:
+                continue
+            notes = "; ".join(progress.notes) or None
+            if notes is None:
+                done.append(parsed.event.id)
+            else:
+                await _finish(parsed.event, EventState.DONE, notes)
+        await rows.finish_events(done, EventState.DONE, None)
+    return together
+
+
+async def _import_alone(account: Account, parsed: _Parsed, imported: Imported) -> None:
+    """Import one claimed event in a transaction of its own (see the module's "Failures")."""
+    event = parsed.event
+    logs.bind(integration=event.integration)
+    for attempt in (1, 2):
+        try:
+            async with in_transaction():
+                progress = await _import_parsed(account, parsed)
+                if not progress.finished:
+                    await _finish(event, EventState.DONE, "; ".join(progress.notes) or None)
+            break
+        except _MergeFailed as failed:
+            if isinstance(failed.error, IntegrityError) and attempt == 1:
+                continue  # a concurrent import created the record first: now the merge finds it
+            _log_defect(failed.error, f"importing {failed.what} from event {event.id}")
+            await _fail(account, event, f"{failed.what} from {event.integration}: {cause(failed.error)}")
+            return
+        except _WriteInFlight:
+            await _release(event.id)
+            imported.deferred.append(ImportDeferred(event.id, IN_FLIGHT_WAIT))
+            return
+        except Exception as exc:  # noqa: BLE001 - a crash is counted and handed to the caller
+            if not store_may_recover(exc):
+                await Event.filter(id=event.id).update(lease_until=None)  # a crash counts, but frees it
+                imported.crashes.append((event.id, exc))
+                return
+            log.warning("event %s from %s waits: the store is unavailable (%s)", event.id, event.integration, exc)
+            await _release(event.id)  # a hiccup is no crash
+            return
+    await run_effects(account, progress.pending)
+    imported.deliveries += progress.deliveries
+
+
+class _MergeFailed(Exception):
+    """A merge raised inside the event's transaction, which may hold part of its writes: the
+    transaction is undone, and the event fails (or, after a unique-key clash with a concurrent
+    import, is tried once more)."""
+
+    def __init__(self, what: str, error: BaseException):
+        super().__init__(f"{what}: {error}")
+        self.what, self.error = what, error
 
 
 async def _claim(account: Account, event_id: int) -> Event | None:
@@ -127,9 +263,10 @@ async def _claim(account: Account, event_id: int) -> Event | None:
     first is still at it) never both import it; a worker that dies leaves the lease to run out
     (``delivery.lease`` seconds), and the sweeper then sends the event again. The try is counted
     before the work, so an event that kills its worker every time ends failed. The update
-    returns the event it took (:func:`connect_hub.store.rows.claim_event`).
+    returns the event it took (:func:`connect_hub.store.rows.claim_events`, which claims a batch).
     """
-    return await rows.claim_event(account.name, event_id, account.config.delivery.lease)
+    claimed = await rows.claim_events(account.name, [event_id], account.config.delivery.lease)
+    return claimed[0] if claimed else None
 
 
 async def _release(event_id: int) -> None:
@@ -139,51 +276,39 @@ async def _release(event_id: int) -> None:
 
 @dataclass
 class _Progress:
-    """What the objects of one event have come to so far."""
+    """What the objects of one event (or of a batch) have come to so far."""
 
     deliveries: list[int] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     blocked: list[tuple[Incoming, Decision]] = field(default_factory=list)
+    pending: Pending = field(default_factory=list)
+    """Rule effects to run once the transaction has committed."""
+    finished: bool = False
+    """The event already has its end state (one of its objects failed it)."""
 
 
-async def _import(account: Account, integration: Integration, event: Event) -> list[int]:
-    raw = RawEvent(
-        id=event.id, integration=event.integration, topic=event.topic,
-        headers=event.headers, body=bytes(event.body), received_at=event.received_at,
-    )
+async def _import_parsed(account: Account, parsed: _Parsed) -> _Progress:
+    """Import an event's objects in the caller's transaction; the caller gives the event its
+    end state unless an object failed it (``finished``)."""
+    event, integration = parsed.event, parsed.integration
     progress = _Progress()
-    try:
-        incoming = await account.plugins.parse_event(integration, raw)
-    except Exception as exc:
-        if store_may_recover(exc):
-            raise
-        _log_defect(exc, f"connector {integration.connector} failed to parse event {event.id}")
-        await _fail(account, event, f"event {event.id} ({event.topic}) from {integration.name}: {cause(exc)}")
-        return []
-    for item in incoming:
+    for item in parsed.incoming:
         policy = policy_for(item.data_type)
         try:
             await _import_item(account, integration, event.id, item, progress)
         except Exception as exc:
-            if isinstance(exc, _WriteInFlight) or store_may_recover(exc):
+            if isinstance(exc, _WriteInFlight | _MergeFailed) or store_may_recover(exc):
                 raise
             _log_defect(exc, f"importing {policy.describe(item.obj)} from event {event.id}")
             await _fail(account, event, f"{policy.describe(item.obj)} from {integration.name}: {cause(exc)}")
-            return progress.deliveries
-    notes = "; ".join(progress.notes) or None
-    if not progress.blocked:  # one statement, a transaction of its own
-        await _finish(event, EventState.DONE, notes)
-        return progress.deliveries
-    pending: Pending = []
-    async with in_transaction() as conn:
-        for item, decision in progress.blocked:
-            await record_decision(
-                account, decision, stage="import", integration=integration.name, data_type=str(item.data_type),
-                event_id=event.id, connection=conn, pending=pending,
-            )
-        await _finish(event, EventState.DONE, notes, conn)
-    await run_effects(account, pending)
-    return progress.deliveries
+            progress.finished = True
+            return progress
+    for item, decision in progress.blocked:
+        await record_decision(
+            account, decision, stage="import", integration=integration.name, data_type=str(item.data_type),
+            event_id=event.id, pending=progress.pending,
+        )
+    return progress
 
 
 class Refused(HubError):
@@ -210,14 +335,30 @@ async def _import_item(account: Account, integration: Integration, event_id: int
     prepared.obj = decision.obj
     if refusal := policy.refusal(prepared.obj, integration.name):
         raise Refused(refusal)
-    progress.deliveries += await merge(account, integration.name, prepared, event_id, decision, received_hash=received_hash)
+    await _merge_here(account, integration, prepared, event_id, progress, decision, received_hash)
     for follow_up in await policy.follow_ups(account, integration, prepared.obj):
-        progress.deliveries += await merge(account, integration.name, follow_up, event_id)
+        await _merge_here(account, integration, follow_up, event_id, progress)
+
+
+async def _merge_here(
+    account: Account, integration: Integration, item: Incoming, event_id: int, progress: _Progress,
+    decision: Decision | None = None, received_hash: str | None = None,
+) -> None:
+    """:func:`merge` in the event's transaction; what it raises (but a write in flight or a store
+    hiccup) as :class:`_MergeFailed`, since part of its writes may be in the transaction."""
+    try:
+        progress.deliveries += await merge(
+            account, integration.name, item, event_id, decision, received_hash=received_hash, effects=progress.pending,
+        )
+    except Exception as exc:
+        if isinstance(exc, _WriteInFlight) or store_may_recover(exc):
+            raise
+        raise _MergeFailed(policy_for(item.data_type).describe(item.obj), exc) from exc
 
 
 async def merge(
     account: Account, source: str, item: Incoming, event_id: int | None, decision: Decision | None = None,
-    *, received_hash: str | None = None,
+    *, received_hash: str | None = None, effects: Pending | None = None,
 ) -> list[int]:
     """Merge one incoming object into its record; retry once if a concurrent import created it.
 
@@ -225,14 +366,26 @@ async def merge(
     ``received_hash`` is the object's hash as the source sent it (before the import rules), for
     recognising an echo; ``decision`` (what the import rules did) is recorded with the version,
     and its effects run once the transaction has committed.
+
+    Alone, the merge is a transaction of its own. Given ``effects``, it runs in the caller's
+    transaction, adds the effects to run after the caller's commit to ``effects``, and raises
+    whatever went wrong (a unique-key clash included) for the caller to undo the transaction.
     """
     pending: Pending = []
     received = received_hash or item.obj.content_hash()
-    try:
+    if effects is not None:  # in the caller's transaction, which undoes it all if this raises
         result = await _merge_once(account, source, item, event_id, decision, pending, received)
-    except IntegrityError:
-        pending.clear()
-        result = await _merge_once(account, source, item, event_id, decision, pending, received)
+        effects += pending
+        return result
+    for attempt in (1, 2):
+        try:
+            async with in_transaction():
+                result = await _merge_once(account, source, item, event_id, decision, pending, received)
+            break
+        except IntegrityError:
+            if attempt == 2:
+                raise
+            pending.clear()
     await run_effects(account, pending)
     return result
 
@@ -243,75 +396,75 @@ async def _merge_once(
 ) -> list[int]:
     obj, policy = item.obj, policy_for(item.data_type)
     data_type, key = str(item.data_type), obj.match_key()
-    async with in_transaction() as conn:
-        link = await rows.link_of(account.name, source, data_type, item.external_id, conn)
-        if link is not None and link.echo_hash == received_hash:
-            log.info("%s from %s is the hub's own write coming back", policy.describe(obj), source)
-            await _remember_import(link, received_hash, obj, None, conn)
-            echoed = await rows.record_by_id(link.record_id, conn)
-            assert echoed is not None
-            await ledger.note(
-                account.name, echoed, ledger.ECHO, integration=source, content_hash=received_hash, written=False,
-                event_id=event_id, external_id=item.external_id, connection=conn,
-            )
-            return []
-        record = await _find_record(account, data_type, key, link, item.alias, conn)
-        if record is not None and record.source != source and await _writing(account, source, item.data_type, record.id, conn):
-            raise _WriteInFlight()
-        written = created = older = False
-        if record is None:
-            await policy.before_write(account, obj, conn)
-            record = await rows.create(
-                Record, conn, account=account.name, data_type=data_type, key=key, version=1, hash=obj.content_hash(),
-                data=obj.model_dump(mode="json"), source=source, source_modified_at=obj.modified_at, status=status_of(obj),
-            )
-            written = created = True
-        elif is_older(obj, record):
-            older = True
-            log.info("ignored an older %s from %s (no going back)", policy.describe(obj), source)
-        resend: list[str] | None = None  # integrations whose copy drifted from unchanged content
-        if not written and not older:
-            stored = load(data_type, record.data)
-            obj = policy.merge(with_uncarried(account, source, obj, stored), stored)
-            same = obj.content_hash() == record.hash and record.key == key
-            if same:
-                resend = await policy.drifted(account, source, record, obj, conn) or None
-            elif await _overtaken(record, source, item.obj, event_id, conn):
-                older = True
-                log.info("ignored an earlier %s from %s of the same second (no going back)", policy.describe(obj), source)
-            if (not same and not older) or resend:
-                await policy.before_write(account, obj, conn)
-                record.version += 1
-                record.key = key
-                record.hash = obj.content_hash()
-                record.data = obj.model_dump(mode="json")
-                record.source = source
-                record.source_modified_at = obj.modified_at or record.source_modified_at
-                record.status = status_of(obj)
-                await record.save(using_db=conn)
-                written = True
+    conn = rows.client()  # the transaction the caller runs this in
+    link = await rows.link_of(account.name, source, data_type, item.external_id, conn)
+    if link is not None and link.echo_hash == received_hash:
+        log.info("%s from %s is the hub's own write coming back", policy.describe(obj), source)
+        await _remember_import(link, received_hash, obj, None, conn)
+        echoed = await rows.record_by_id(link.record_id, conn)
+        assert echoed is not None
         await ledger.note(
-            account.name, record, ledger.outcome(changed=written, created=created, older=older, echo=False),
-            integration=source, content_hash=received_hash, written=written, event_id=event_id,
-            external_id=item.external_id, connection=conn,
+            account.name, echoed, ledger.ECHO, integration=source, content_hash=received_hash, written=False,
+            event_id=event_id, external_id=item.external_id, connection=conn,
         )
-        if link is None:
-            await rows.create(
-                Link, conn, account=account.name, integration=source, data_type=data_type, external_id=item.external_id,
-                record_id=record.id, alias=item.alias, last_import_hash=received_hash, last_import_modified_at=obj.modified_at,
-            )
-        else:
-            await _remember_import(link, received_hash, obj, record.id, conn)
-        if decision is not None:
-            await record_decision(
-                account, decision, stage="import", integration=source, data_type=data_type, event_id=event_id,
-                record_id=record.id, connection=conn, pending=pending if written else None,
-            )
-        if not written:
-            return []
-        if resend:
-            log.info("%s sent again to %s, whose copy differs", policy.describe(obj), ", ".join(resend))
-        return await plan_deliveries(account, record, obj, source, event_id, conn, pending, only=resend)
+        return []
+    record = await _find_record(account, data_type, key, link, item.alias, conn)
+    if record is not None and record.source != source and await _writing(account, source, item.data_type, record.id, conn):
+        raise _WriteInFlight()
+    written = created = older = False
+    if record is None:
+        await policy.before_write(account, obj, conn)
+        record = await rows.create(
+            Record, conn, account=account.name, data_type=data_type, key=key, version=1, hash=obj.content_hash(),
+            data=obj.model_dump(mode="json"), source=source, source_modified_at=obj.modified_at, status=status_of(obj),
+        )
+        written = created = True
+    elif is_older(obj, record):
+        older = True
+        log.info("ignored an older %s from %s (no going back)", policy.describe(obj), source)
+    resend: list[str] | None = None  # integrations whose copy drifted from unchanged content
+    if not written and not older:
+        stored = load(data_type, record.data)
+        obj = policy.merge(with_uncarried(account, source, obj, stored), stored)
+        same = obj.content_hash() == record.hash and record.key == key
+        if same:
+            resend = await policy.drifted(account, source, record, obj, conn) or None
+        elif await _overtaken(record, source, item.obj, event_id, conn):
+            older = True
+            log.info("ignored an earlier %s from %s of the same second (no going back)", policy.describe(obj), source)
+        if (not same and not older) or resend:
+            await policy.before_write(account, obj, conn)
+            record.version += 1
+            record.key = key
+            record.hash = obj.content_hash()
+            record.data = obj.model_dump(mode="json")
+            record.source = source
+            record.source_modified_at = obj.modified_at or record.source_modified_at
+            record.status = status_of(obj)
+            await record.save(using_db=conn)
+            written = True
+    await ledger.note(
+        account.name, record, ledger.outcome(changed=written, created=created, older=older, echo=False),
+        integration=source, content_hash=received_hash, written=written, event_id=event_id,
+        external_id=item.external_id, connection=conn,
+    )
+    if link is None:
+        await rows.create(
+            Link, conn, account=account.name, integration=source, data_type=data_type, external_id=item.external_id,
+            record_id=record.id, alias=item.alias, last_import_hash=received_hash, last_import_modified_at=obj.modified_at,
+        )
+    else:
+        await _remember_import(link, received_hash, obj, record.id, conn)
+    if decision is not None:
+        await record_decision(
+            account, decision, stage="import", integration=source, data_type=data_type, event_id=event_id,
+            record_id=record.id, connection=conn, pending=pending if written else None,
+        )
+    if not written:
+        return []
+    if resend:
+        log.info("%s sent again to %s, whose copy differs", policy.describe(obj), ", ".join(resend))
+    return await plan_deliveries(account, record, obj, source, event_id, conn, pending, only=resend)
 
 
 async def _writing(account: Account, integration: str, data_type: DataType, record_id: int, conn: object) -> bool:

@@ -65,10 +65,10 @@ async def _lease(account: Account, integration: str, data_type: DataType) -> Cur
 
 
 async def run_poll(
-    account: Account, integration_name: str, data_type: DataType, wake: Callable[[int], None],
+    account: Account, integration_name: str, data_type: DataType, wake: Callable[[list[int]], None],
     on_page: Callable[[PollPage], None] | None = None,
 ) -> int:
-    """Run one poll to its end; ``wake`` is called with each stored event's id, ``on_page``
+    """Run one poll to its end; ``wake`` is called with the ids of each page's events, ``on_page``
     with each page once it is stored (for progress). Returns how many events were stored."""
     integration = account.integration(integration_name)
     if integration is None:
@@ -91,8 +91,7 @@ async def run_poll(
                     lease = datetime.now(UTC) + timedelta(seconds=account.config.polling.lease)
                     await Cursor.filter(id=cursor.id).using_db(conn).update(position=page.cursor, lease_until=lease)
                 cursor.position = page.cursor
-                for event_id in ids:
-                    wake(event_id)
+                wake(ids)
                 stored += len(ids)
                 if on_page is not None:
                     on_page(page)

@@ -66,19 +66,39 @@ async def fetch(sql: str, values: list[Any], connection: Any = None) -> list[dic
     return await db.execute_query_dict(sql, values)
 
 
-_CLAIM_EVENT = (
-    f'UPDATE "{Event._meta.db_table}" SET "attempts" = "attempts" + 1, "lease_until" = ? '
-    'WHERE "id" = ? AND "account" = ? AND "state" = ? AND ("lease_until" IS NULL OR "lease_until" < ?) RETURNING *'
-)
+def _claim_events_sql(count: int) -> str:
+    places = ",".join("?" * count)
+    return (
+        f'UPDATE "{Event._meta.db_table}" SET "attempts" = "attempts" + 1, "lease_until" = ? '
+        f'WHERE "id" IN ({places}) AND "account" = ? AND "state" = ? AND ("lease_until" IS NULL OR "lease_until" < ?) '
+        "RETURNING *"
+    )
 
 
-async def claim_event(account: str, event_id: int, lease: float) -> Event | None:
-    """Take the import lease on a pending Event for ``lease`` seconds, count one more try, and
-    return it as it now is; None when it is not pending (done, failed, not this account's) or
-    another worker holds its lease. One conditional ``UPDATE ... RETURNING``."""
+async def claim_events(account: str, event_ids: list[int], lease: float) -> list[Event]:
+    """Take the import lease on pending Events for ``lease`` seconds, count one more try of
+    each, and return them as they now are, by id; an event that is not pending (done, failed,
+    not this account's) or whose lease another worker holds is left out. One conditional
+    ``UPDATE ... RETURNING`` for them all."""
+    if not event_ids:
+        return []
     now = datetime.now(UTC)
-    rows = await fetch(_CLAIM_EVENT, [now + timedelta(seconds=lease), event_id, account, EventState.PENDING.value, now])
-    return loaded(Event, rows[0]) if rows else None
+    values = [now + timedelta(seconds=lease), *event_ids, account, EventState.PENDING.value, now]
+    found = await fetch(_claim_events_sql(len(event_ids)), values)
+    return sorted((loaded(Event, row) for row in found), key=lambda event: event.id)
+
+
+async def finish_events(event_ids: list[int], state: EventState, message: str | None, connection: Any = None) -> None:
+    """Give Events their end state (``message``: what the merchant reads about it) and free their
+    leases, in one statement; the tries they took stay counted."""
+    if not event_ids:
+        return
+    places = ",".join("?" * len(event_ids))
+    sql = (
+        f'UPDATE "{Event._meta.db_table}" SET "state" = ?, "last_error" = ?, "processed_at" = ?, "lease_until" = NULL '
+        f'WHERE "id" IN ({places})'
+    )
+    await fetch(sql, [state.value, message, datetime.now(UTC), *event_ids], connection)
 
 
 _CLAIM_DELIVERY = (
