@@ -1,0 +1,136 @@
+"""Events imported together (a webhook group, a polled page): one event's trouble stays its own.
+
+On SQLite and on a real PostgreSQL. A batch is one transaction; when anything in it raises, it
+is undone and its events are imported one at a time, so what is asserted here is the end state
+a merchant sees: the good events done with their deliveries, the bad one failed with a reason,
+nothing half-written, every try counted once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from connect_hub.account import Account, build_account
+from connect_hub.config import parse_config
+from connect_hub.pipeline import importing
+from connect_hub.pipeline.ingress import store_event
+from connect_hub.plugins import Plugins
+from connect_hub.store.database import close_store, open_store
+from connect_hub.store.models import Delivery, Event, LedgerEntry, Link, Record
+from support import ENV, account_yaml, order_body
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def store(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[str]:
+    url = f"sqlite://{tmp_path}/store.db" if request.param == "sqlite" else request.getfixturevalue("postgres")
+    await open_store(url, apply_migrations=True)
+    yield request.param
+    await close_store()
+
+
+def make_account() -> Account:
+    text = account_yaml(account=f"t-{uuid.uuid4().hex[:10]}", store="sqlite://unused", warehouse_url="http://127.0.0.1:9")
+    return build_account(parse_config(text, environ=ENV), Plugins.load())
+
+
+async def orders(account: Account, numbers: list[int]) -> list[int]:
+    return [
+        await store_event(account.name, "shop", "order.updated", {}, order_body(id=n, number=str(n)))
+        for n in numbers
+    ]
+
+
+async def states(ids: list[int]) -> list[tuple[str, int]]:
+    return [(e.state, e.attempts) for e in await Event.filter(id__in=ids).order_by("id")]
+
+
+async def test_a_batch_of_orders_is_imported_with_one_delivery_each_and_every_try_counted_once(store: str) -> None:
+    account = make_account()
+    ids = await orders(account, list(range(100, 105)))
+    imported = await importing.import_events(account, ids)
+    assert len(imported.deliveries) == 5 and not imported.deferred and not imported.crashes
+    assert await states(ids) == [("done", 1)] * 5
+    assert await Record.filter(account=account.name, data_type="orders").count() == 5
+    assert await importing.import_events(account, ids) == importing.Imported()  # done is done
+
+
+async def test_an_event_its_connector_cannot_read_fails_alone_and_the_rest_of_its_batch_is_imported(store: str) -> None:
+    account = make_account()
+    [first, second] = await orders(account, [200, 201])
+    broken = await store_event(account.name, "shop", "order.updated", {}, b'{"id": 5, "line_items": "garbage"')
+    imported = await importing.import_events(account, [first, broken, second])
+    assert len(imported.deliveries) == 2
+    assert await states([first, second]) == [("done", 1)] * 2
+    event = await Event.get(id=broken)
+    assert event.state == "failed" and event.last_error and f"event {broken}" in event.last_error
+
+
+async def test_a_merge_that_raises_undoes_only_its_own_event_which_fails_with_the_order_named(
+    store: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    account = make_account()
+    ids = await orders(account, [300, 301, 302])
+    real_plan = importing.plan_deliveries
+
+    async def plan(account: Account, record: Record, *args: Any, **kwargs: Any) -> list[int]:
+        if record.key == "order:shop-301":  # after the record, its ledger entry and its link are written
+            raise RuntimeError("the routing broke")
+        return await real_plan(account, record, *args, **kwargs)
+
+    monkeypatch.setattr(importing, "plan_deliveries", plan)
+    imported = await importing.import_events(account, ids)
+    assert len(imported.deliveries) == 2 and not imported.crashes
+    assert await states(ids) == [("done", 1), ("failed", 1), ("done", 1)]
+    failed = await Event.get(id=ids[1])
+    assert failed.last_error and "shop-301" in failed.last_error and "the routing broke" in failed.last_error
+    # nothing of the failed merge was kept: no record, no link, no ledger entry, no delivery
+    assert not await Record.filter(account=account.name, key="order:shop-301").exists()
+    assert not await Link.filter(account=account.name, data_type="orders", external_id="301").exists()
+    assert not await LedgerEntry.filter(account=account.name, event_id=ids[1]).exists()
+    assert not await Delivery.filter(account=account.name, event_id=ids[1]).exists()
+
+    monkeypatch.setattr(importing, "plan_deliveries", real_plan)  # the cause is fixed: a replay imports it
+    await Event.filter(id=ids[1]).update(state="pending", last_error=None)
+    assert len(await importing.import_event(account, ids[1])) == 1
+
+
+async def test_an_event_of_the_batch_another_worker_holds_is_left_to_it(store: str) -> None:
+    account = make_account()
+    ids = await orders(account, [400, 401, 402])
+    assert await importing._claim(account, ids[1]) is not None  # another worker is at it
+    imported = await importing.import_events(account, ids)
+    assert len(imported.deliveries) == 2
+    assert await states(ids) == [("done", 1), ("pending", 1), ("done", 1)]
+
+
+async def test_a_crash_in_a_batch_is_counted_once_frees_its_event_and_spares_the_others(
+    store: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    account = make_account()
+    ids = await orders(account, [500, 501, 502])
+    real_finish = importing._finish
+
+    async def finish(event: Event, *args: Any, **kwargs: Any) -> None:
+        if event.id == ids[1]:
+            raise RuntimeError("a defect after the merge")
+        await real_finish(event, *args, **kwargs)
+
+    monkeypatch.setattr(importing, "_finish", finish)
+    monkeypatch.setattr(importing.rows, "finish_events", _finish_one_by_one(finish))
+    imported = await importing.import_events(account, ids)
+    assert [event_id for event_id, _ in imported.crashes] == [ids[1]]
+    assert await states(ids) == [("done", 1), ("pending", 1), ("done", 1)]
+    crashed = await Event.get(id=ids[1])
+    assert crashed.lease_until is None, "free for the sweeper at once"
+    assert not await Record.filter(account=account.name, key="order:shop-501").exists()
+
+
+def _finish_one_by_one(finish: Any) -> Any:
+    async def finish_events(event_ids: list[int], state: Any, message: Any, connection: Any = None) -> None:
+        for event in await Event.filter(id__in=event_ids):
+            await finish(event, state, message)
+
+    return finish_events
