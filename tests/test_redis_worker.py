@@ -1,5 +1,5 @@
-"""The production worker on real Redis: actors on the loop, acknowledged after they finish,
-failures to the dead-letter queue, delayed messages once due, unstarted ones back on stop."""
+"""The production worker on real Redis: actors on the loop, acknowledged after they finish (by the
+consumer thread), failures to the dead-letter queue, delayed messages once due, unstarted ones back on stop."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import dramatiq
 import pytest
 from connect_hub.broker import enqueue_all
 from connect_hub.redis_worker import RedisLoopWorker
-from dramatiq.brokers.redis import RedisBroker
+from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
 
 QUEUE = "q"
 
@@ -140,3 +140,58 @@ async def test_messages_enqueued_together_in_one_round_trip_each_run_once(broker
     await until(lambda: sorted(ran) == list(range(5)))
     await worker.stop(timeout=2)
     assert unacked(broker) == 0 and broker.client.llen(f"{broker.namespace}:{QUEUE}") == 0
+
+
+async def test_every_ack_and_nack_is_made_by_the_consumer_thread_of_its_queue_never_by_the_loop(
+        broker: RedisBroker, monkeypatch: pytest.MonkeyPatch) -> None:
+    settled_on: list[tuple[str, str, str]] = []
+    for verb in ("ack", "nack"):
+        original = getattr(_RedisConsumer, verb)
+
+        def recording(consumer: _RedisConsumer, message: dramatiq.MessageProxy, original=original, verb=verb) -> None:
+            settled_on.append((verb, consumer.queue_name, threading.current_thread().name))
+            original(consumer, message)
+
+        monkeypatch.setattr(_RedisConsumer, verb, recording)
+    ran: list[int] = []
+
+    async def work(n: int) -> None:
+        if n == 0:
+            raise RuntimeError("boom")
+        ran.append(n)
+
+    worker, actors = start(broker, {"work": work})
+    for n in range(4):
+        actors["work"].send(n)
+    actors["work"].send_with_options(args=(4,), delay=100)
+    await until(lambda: sorted(ran) == [1, 2, 3, 4] and dead_letters(broker) == 1 and unacked(broker) == 0)
+    await worker.stop(timeout=2)
+    assert sorted(settled_on) == sorted([("nack", QUEUE, f"consumer {QUEUE}")]
+                                        + [("ack", QUEUE, f"consumer {QUEUE}")] * 4
+                                        + [("ack", f"{QUEUE}.DQ", f"consumer {QUEUE}.DQ")])
+    assert threading.current_thread().name not in {thread for _, _, thread in settled_on}
+
+
+async def test_a_message_finished_after_the_consumer_stopped_fetching_is_still_acknowledged_on_stop(
+        broker: RedisBroker) -> None:
+    release = asyncio.Event()
+    finished: list[int] = []
+
+    async def work(n: int) -> None:
+        await release.wait()
+        finished.append(n)
+
+    worker, actors = start(broker, {"work": work})
+    actors["work"].send(1)
+    await until(lambda: worker.started)
+    stopping = asyncio.create_task(worker.stop(timeout=2))
+    await until(worker.handed_over.is_set)  # the consumer thread fetches nothing more
+    release.set()
+    await stopping
+    assert finished == [1]
+    assert not any(thread.is_alive() for thread in worker.threads)  # the consumer thread ended, not timed out
+    # Acknowledged: no fetched-but-unacknowledged id for maintenance to re-queue, the message gone.
+    assert unacked(broker) == 0
+    assert broker.client.hlen(f"{broker.namespace}:{QUEUE}.msgs") == 0
+    assert broker.client.llen(f"{broker.namespace}:{QUEUE}") == 0
+    assert dead_letters(broker) == 0
