@@ -40,6 +40,17 @@ def test_an_unknown_top_level_key_is_an_error() -> None:
     assert errors_of(GOOD + "brokr: redis://x\n") == "acme.yaml: brokr: unknown key (a typo?)"
 
 
+@pytest.mark.parametrize(("pacing", "expected"), [
+    ("{longest_hold: 5}", "service.pacing.longest_hold: Input should be less than or equal to 4"),
+    ("{backlog_limit: -1}", "service.pacing.backlog_limit: Input should be greater than or equal to 0"),
+    ("{backlog_limit: many}", "service.pacing.backlog_limit: Input should be a valid integer"),
+    ("{limit: 10}", "service.pacing.limit: unknown key (a typo?)"),
+])
+def test_a_pacing_that_would_outlast_the_sender_or_makes_no_sense_is_refused(pacing: str, expected: str) -> None:
+    text = GOOD.replace("service: {host: 127.0.0.1, port: 0}", f"service: {{host: 127.0.0.1, port: 0, pacing: {pacing}}}")
+    assert errors_of(text).startswith(f"acme.yaml: {expected}")
+
+
 def test_a_missing_environment_variable_names_the_place() -> None:
     environ = {k: v for k, v in ENV.items() if k != "TEST_SHOP_KEY"}
     assert errors_of(GOOD, environ) == "acme.yaml: integrations.shop.settings.api_key: environment variable TEST_SHOP_KEY is not set"

@@ -38,6 +38,8 @@ EFFECTS: dict[str, str] = {
     "service.host": "test_settings_kept.py::test_the_service_listens_on_the_host_and_port_it_is_given",
     "service.port": "test_settings_kept.py::test_the_service_listens_on_the_host_and_port_it_is_given",
     "service.public_url": "test_shop_against_sandbox.py::test_onboarding_registers_the_webhooks_and_the_shop_pings_the_hub",
+    "service.pacing.backlog_limit": "test_webhook_pacing.py::test_a_stored_webhooks_answer_waits_while_the_actors_are_behind_and_every_order_arrives_once",
+    "service.pacing.longest_hold": "test_webhook_pacing.py::test_a_stored_webhooks_answer_waits_while_the_actors_are_behind_and_every_order_arrives_once",
     "workers.threads": "test_settings_kept.py::test_the_workers_run_as_many_actors_at_once_as_configured",
     "delivery.max_attempts": "test_store_and_pipeline.py::test_a_transient_error_is_retried_then_dead_with_its_error",
     "delivery.backoff_base": "test_settings_kept.py::test_retries_wait_backoff_base_doubling_up_to_backoff_max",

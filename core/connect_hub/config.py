@@ -27,11 +27,21 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class PacingConfig(_Strict):
+    """How long the embedded hub holds the answer to a stored webhook under a burst (see
+    :mod:`connect_hub.service.pacing`); with a Redis broker answers are never held."""
+
+    backlog_limit: int = Field(256, ge=0, description="messages waiting for their actors above which answers are held")
+    longest_hold: float = Field(1.0, ge=0, le=4, description="seconds an answer is held at most (0: never held); at "
+                                "most 4, so that a sender is answered before it gives up (WooCommerce waits 5 s)")
+
+
 class ServiceConfig(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
     public_url: str | None = None
     """The address WooCommerce and other senders reach the hub at (webhook registration)."""
+    pacing: PacingConfig = Field(default_factory=PacingConfig)
 
 
 class DeliveryPolicy(_Strict):

@@ -49,7 +49,9 @@ def webhook_endpoint(runtime: Runtime):
     writer = EventWriter(wake=runtime.actors.send_imports)
     budget = BodyBudget(BODY_BUDGET)
     broker = runtime.broker
-    pace = Pace(broker.backlog if isinstance(broker, InProcessBroker) else None)
+    pacing = runtime.config.service.pacing
+    pace = Pace(broker.backlog if isinstance(broker, InProcessBroker) else None,
+                limit=pacing.backlog_limit, longest=pacing.longest_hold)
 
     async def receive(request: Request) -> Response:
         name = request.path_params["integration"]
