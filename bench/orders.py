@@ -38,7 +38,8 @@ and PASS, FAIL or "not measured" (a section left out): misses are shown, never h
 
 The machine has 2 cores shared with other work: quote the ratios, which compare figures taken
 minutes apart in one run; absolute figures drift with whatever else runs. ``--postgres`` names
-a database the benchmark may empty (default: $CONNECT_HUB_BENCH_POSTGRES, else hub_bench).
+a database the production section may empty (default: $CONNECT_HUB_BENCH_POSTGRES, else
+hub_bench); it is created when missing, and only the production section needs it.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from procstat import CpuMeter, rss_peak_mb
@@ -454,6 +456,48 @@ def run_bare(name: str, url: str, pid: int, ids: Ids, count: int, *, connections
 
 
 # --- production shape: PostgreSQL backends and a Redis of our own ---------------------------------
+
+
+class NotReady(Exception):
+    """Something a section needs is missing; the text is one sentence saying what to run."""
+
+
+def ensure_database(url: str) -> bool:
+    """Create ``url``'s database when it is missing (through the server's ``postgres``
+    database); True when it was created. Raises NotReady when the server cannot be reached or
+    refuses to create it."""
+    import asyncio
+
+    import asyncpg
+
+    parts = urlsplit(url)
+    database = parts.path.lstrip("/")
+    server = urlunsplit(parts._replace(path="/postgres"))
+
+    async def go() -> bool:
+        try:
+            conn = await asyncpg.connect(url)
+        except asyncpg.InvalidCatalogNameError:
+            admin = await asyncpg.connect(server)
+            try:
+                await admin.execute("CREATE DATABASE " + '"' + database.replace('"', '""') + '"')
+            finally:
+                await admin.close()
+            return True
+        await conn.close()
+        return False
+
+    host, port, user = parts.hostname or "127.0.0.1", parts.port or 5432, parts.username or "postgres"
+    other = "give --postgres (or $CONNECT_HUB_BENCH_POSTGRES) a database it may empty, or leave production out with --only"
+    try:
+        return asyncio.run(go())
+    except OSError as exc:
+        raise NotReady(f"the production section needs PostgreSQL, which does not answer at {host}:{port} ({exc}): "
+                       f"start it, or {other}") from None
+    except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        raise NotReady(f"the production section needs the PostgreSQL database {database}, which could not be opened or "
+                       f"created ({type(exc).__name__}: {exc}): run `createdb -h {host} -p {port} -U {user} {database}`, "
+                       f"or {other}") from None
 
 
 def reset_database(url: str) -> None:
@@ -909,7 +953,7 @@ def main() -> int:
     parser.add_argument("--full", action="store_true", help="the figures (default: a short look)")
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections of {', '.join(SECTIONS)}")
     parser.add_argument("--postgres", default=os.environ.get("CONNECT_HUB_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432/hub_bench"),
-                        help="a PostgreSQL database the production section may empty")
+                        help="a PostgreSQL database the production section may empty (created when missing)")
     parser.add_argument("--keep", action="store_true", help="keep the folder with the logs and stores")
     parser.add_argument("--hub", metavar="REVISION", help="compare mode: this tree's embedded hub (with --only production: "
                         "its production shape) against REVISION's (a git revision of this repository, e.g. main), turn about "
@@ -927,6 +971,13 @@ def main() -> int:
     load_before = os.getloadavg()
     out.say(f"connect-hub benchmark, {'full' if args.full else 'short'} mode: {os.cpu_count()} CPUs, load average {load_before[0]:.2f}, "
             f"Python {sys.version.split()[0]}")
+    if "production" in chosen:
+        try:
+            if ensure_database(args.postgres):
+                out.say(f"created the PostgreSQL database {urlsplit(args.postgres).path.lstrip('/')} (it was missing)")
+        except NotReady as exc:
+            print(f"bench/orders.py: {exc}", file=sys.stderr)
+            return 2
     tmp = Path(tempfile.mkdtemp(prefix="connect-hub-bench-"))
     ids = Ids()
     figures = Figures()
