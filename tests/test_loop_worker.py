@@ -109,3 +109,22 @@ async def test_stop_lets_running_actors_finish_and_runs_nothing_queued() -> None
     await asyncio.sleep(0.01)
     await worker.stop(timeout=2)
     assert started == finished == [0]
+
+
+async def test_the_backlog_counts_a_batch_of_ids_as_that_many_messages() -> None:
+    release = asyncio.Event()
+
+    async def import_events(ids: list[int]) -> None:
+        await release.wait()
+
+    broker, _, actors = worker_with({"import_events": import_events}, limits={"import_events": 1})
+    actors["import_events"].send([1, 2])  # runs (and waits)
+    actors["import_events"].send([3, 4, 5])
+    actors["import_events"].send([6])
+    assert broker.backlog() == 4  # what pacing compares with its limit: events, not messages
+    release.set()
+    for _ in range(50):
+        if broker.backlog() == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert broker.backlog() == 0

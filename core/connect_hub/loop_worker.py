@@ -49,13 +49,19 @@ class InProcessBroker(StubBroker):
         return message
 
     def backlog(self) -> int:
-        """Messages waiting for their actor (not yet running)."""
+        """Work waiting for its actor (not yet running), in messages (one that carries a batch
+        of ids counts one per id)."""
         return self.worker.waiting() if self.worker is not None else sum(q.qsize() for q in self.queues.values())
 
     def oldest_waiting(self) -> float | None:
         """Since when (``time.time()``) the message waiting longest has waited for its actor, or
         None when none waits."""
         return self.worker.oldest_waiting() if self.worker is not None else None
+
+
+def _weight(message: dramatiq.Message) -> int:
+    first = message.args[0] if message.args else None
+    return len(first) if isinstance(first, list) else 1
 
 
 class LoopWorker:
@@ -71,6 +77,9 @@ class LoopWorker:
         self.queued: dict[str, deque[tuple[float, dramatiq.Message]]] = {name: deque() for name in handlers}
         """Per actor: (when it was queued, ``time.time()``; the message), first in first out."""
         self.running: dict[str, int] = dict.fromkeys(handlers, 0)
+        self.backlog = 0
+        """The work the queues hold: a message counts once per id when its first argument is a
+        list of ids (an import batch), else once."""
         self.tasks: set[asyncio.Task[None]] = set()
         self.timers: set[asyncio.TimerHandle] = set()
         self.stopping = False
@@ -103,12 +112,14 @@ class LoopWorker:
             log.error("no actor %r in this process; dropped message %s", name, message.message_id)
             return
         self.queued[name].append((time.time(), message))
+        self.backlog += _weight(message)
         self._start_what_fits(name)
 
     def _start_what_fits(self, name: str) -> None:
         queue = self.queued[name]
         while queue and self.running[name] < self.limits[name] and not self.stopping:
             _, message = queue.popleft()
+            self.backlog -= _weight(message)
             self.running[name] += 1
             task = self.loop.create_task(self._run(message))
             self.tasks.add(task)
@@ -130,7 +141,7 @@ class LoopWorker:
             self._start_what_fits(name)
 
     def waiting(self) -> int:
-        return sum(len(q) for q in self.queued.values())
+        return self.backlog
 
     def oldest_waiting(self) -> float | None:
         heads = [q[0][0] for q in self.queued.values() if q]
@@ -143,6 +154,7 @@ class LoopWorker:
             timer.cancel()
         for queue in self.queued.values():
             queue.clear()
+        self.backlog = 0
         if self.tasks:
             _, late = await asyncio.wait(set(self.tasks), timeout=timeout)
             for task in late:
