@@ -71,6 +71,14 @@ async def batch_import_statements(account: Account, integration: str, webhooks: 
     return imported
 
 
+async def batch_export_statements(account: Account, delivery_ids: list[int]) -> tuple[list[str], list[exporting.Outcome]]:
+    """Count the statements of exporting several deliveries together, as an export actor woken
+    by an import batch does; and what became of each."""
+    async with counted() as exported:
+        outcomes = await exporting.export_deliveries(account, delivery_ids)
+    return exported, outcomes
+
+
 def main() -> None:
     """Count four distinct orders on a fresh store against a running warehouse: the first (it
     also creates the master product of its line) and the steady cost of the others."""

@@ -19,7 +19,7 @@ from connect_hub.config import parse_config
 from connect_hub.plugins import Plugins
 from connect_hub.store.database import close_store, open_store
 from connect_hub.store.models import Delivery, Event
-from query_count import batch_import_statements, order_statements
+from query_count import batch_export_statements, batch_import_statements, order_statements
 from support import ENV, account_yaml, raw_sample
 
 INGEST_BUDGET = 1
@@ -27,6 +27,8 @@ IMPORT_BUDGET = 14
 EXPORT_BUDGET = 7
 BATCH_IMPORT_BUDGET = 11
 """Statements per order when ten orders are imported together (one import batch)."""
+BATCH_EXPORT_BUDGET = 5
+"""Statements per order when their ten deliveries are exported together (one export batch)."""
 
 
 @pytest.fixture
@@ -77,3 +79,17 @@ async def test_orders_imported_together_cost_fewer_statements_each_than_one_alon
     events = await Event.filter(account="acme").order_by("-id").limit(10)
     assert [e.state for e in events] == ["done"] * 10
     assert await Delivery.filter(event_id__in=[e.id for e in events], state="pending").count() == 10, "each order is to go out"
+
+
+async def test_deliveries_exported_together_cost_fewer_statements_each_and_all_reach_the_warehouse(account: Any) -> None:
+    await order_statements(account, "shop", *distinct_order(700))
+    await batch_import_statements(account, "shop", [distinct_order(order_id) for order_id in range(701, 711)])
+    pending = [d.id for d in await Delivery.filter(account="acme", state="pending").order_by("id")]
+    assert len(pending) == 10
+    statements, outcomes = await batch_export_statements(account, pending)
+    per_order = len(statements) / 10
+    print(f"statements per order exported in a batch of 10: {per_order}")
+    assert per_order <= BATCH_EXPORT_BUDGET, "\n  ".join([f"{per_order} statements per order:", *(sql[:160] for sql in statements)])
+    assert sorted(o.state for o in outcomes) == ["done"] * 10
+    assert await Delivery.filter(id__in=pending, state="done").exclude(external_id=None).count() == 10
+    assert sum(sql.startswith("COMMIT") for sql in statements) == 1, "one commit for what the warehouse took"

@@ -31,6 +31,7 @@ class Actors:
         self.import_event = dramatiq.actor(self._import_event, actor_name="import_event", **options)
         self.import_events = dramatiq.actor(self._import_events, actor_name="import_events", **options)
         self.export_delivery = dramatiq.actor(self._export_delivery, actor_name="export_delivery", **options)
+        self.export_deliveries = dramatiq.actor(self._export_deliveries, actor_name="export_deliveries", **options)
         self.poll = dramatiq.actor(self._poll, actor_name="poll", **options)
         self.maintain = dramatiq.actor(self._maintain, actor_name="maintain", **options)
         self.onboard = dramatiq.actor(self._onboard, actor_name="onboard", **options)
@@ -38,7 +39,8 @@ class Actors:
     def handlers(self) -> dict[str, Callable[..., Awaitable[None]]]:
         """Each actor's coroutine function by actor name (for :class:`connect_hub.loop_worker.LoopWorker`)."""
         return {
-            "import_event": self._import_event, "import_events": self._import_events, "export_delivery": self._export_delivery, "poll": self._poll,
+            "import_event": self._import_event, "import_events": self._import_events, "export_delivery": self._export_delivery,
+            "export_deliveries": self._export_deliveries, "poll": self._poll,
             "maintain": self._maintain, "onboard": self._onboard,
         }
 
@@ -60,7 +62,13 @@ class Actors:
 
     async def _export_delivery(self, delivery_id: int) -> None:
         logs.bind(delivery_id=delivery_id)
-        for outcome in await exporting.export_delivery(self._account(), delivery_id):
+        self._retry(await exporting.export_delivery(self._account(), delivery_id))
+
+    async def _export_deliveries(self, delivery_ids: list[int]) -> None:
+        self._retry(await exporting.export_deliveries(self._account(), delivery_ids))
+
+    def _retry(self, outcomes: list[exporting.Outcome]) -> None:
+        for outcome in outcomes:
             if outcome.retry_in is not None and outcome.delivery_id is not None:
                 self.send_export(outcome.delivery_id, delay=outcome.retry_in)
 
@@ -87,8 +95,14 @@ class Actors:
         enqueue_all(self.broker, messages)
 
     def send_exports(self, delivery_ids: list[int]) -> None:
-        """Wake an export for each delivery, in one round trip to the broker where it can."""
-        enqueue_all(self.broker, [self.export_delivery.message(delivery_id) for delivery_id in delivery_ids])
+        """Wake the exports of several deliveries: one message a batch (``exporting.EXPORT_BATCH``),
+        sent in one round trip to the broker where it can."""
+        if len(delivery_ids) == 1:
+            self.send_export(delivery_ids[0])
+            return
+        batch = exporting.EXPORT_BATCH
+        messages = [self.export_deliveries.message(delivery_ids[i:i + batch]) for i in range(0, len(delivery_ids), batch)]
+        enqueue_all(self.broker, messages)
 
     def send_export(self, delivery_id: int, delay: float | None = None) -> None:
         if delay:

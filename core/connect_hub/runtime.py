@@ -33,6 +33,12 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
+
+def actor_limits(threads: int) -> dict[str, int]:
+    """How many of an actor run at once in one process, where it differs from ``threads``:
+    exports wait on the network, so they get four times the room."""
+    return {"export_delivery": 4 * threads, "export_deliveries": 4 * threads}
+
 class Runtime:
     """Start with :meth:`start`, stop with :meth:`stop`; :meth:`run` runs a coroutine on the loop."""
 
@@ -78,7 +84,7 @@ class Runtime:
         else:
             assert isinstance(self.broker, RedisBroker) and self.loop_thread is not None
             worker = RedisLoopWorker(self.broker, QUEUE, self.loop_thread.loop, self.actors.handlers(),
-                                     limits={"export_delivery": 4 * threads}, default_limit=threads,
+                                     limits=actor_limits(threads), default_limit=threads,
                                      time_limit=ACTOR_TIME_LIMIT_MS / 1000)
             worker.start()
             self.worker = worker
@@ -87,7 +93,7 @@ class Runtime:
         import asyncio
 
         assert isinstance(self.broker, InProcessBroker)
-        worker = LoopWorker(asyncio.get_running_loop(), self.actors.handlers(), limits={"export_delivery": 4 * threads},
+        worker = LoopWorker(asyncio.get_running_loop(), self.actors.handlers(), limits=actor_limits(threads),
                             default_limit=threads, time_limit=ACTOR_TIME_LIMIT_MS / 1000)
         worker.attach(self.broker)
         return worker

@@ -16,6 +16,7 @@ retried with backoff.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from dataclasses import dataclass
@@ -91,6 +92,10 @@ def _batch_size(integration: Integration | None, data_type: str) -> int | None:
     return flow.batch_size if flow else None
 
 
+EXPORT_BATCH = 20
+"""At most this many deliveries claimed in one statement by one export actor (an import batch's)."""
+
+
 async def export_delivery(account: Account, delivery_id: int) -> list[Outcome]:
     """Run one Delivery (or, for a batched flow, every due one of its integration and data type).
 
@@ -98,15 +103,42 @@ async def export_delivery(account: Account, delivery_id: int) -> list[Outcome]:
     The delivery is claimed first (one statement that returns it); a batched flow's delivery
     then goes out with the others due, in one call.
     """
-    delivery = await claim(account, delivery_id)
-    if delivery is None:
-        return []
-    logs.bind(integration=delivery.integration, data_type=delivery.data_type)
-    integration = account.integration(delivery.integration)
-    size = _batch_size(integration, delivery.data_type)
-    if size is not None and integration is not None:
-        return await _export_batch(account, integration, delivery.data_type, size, claimed=[delivery])
-    return [await _export_one(account, delivery)]
+    return await export_deliveries(account, [delivery_id])
+
+
+async def export_deliveries(account: Account, delivery_ids: list[int]) -> list[Outcome]:
+    """Run several Deliveries (the ones an import batch planned), :data:`EXPORT_BATCH` at a time:
+    claimed in one statement, each delivery's call to its connector made at once, and the ones
+    the targets took kept done in one transaction. A delivery of a batched flow goes out with
+    the others due of its integration and data type, as with :func:`export_delivery`."""
+    outcomes: list[Outcome] = []
+    ids = sorted(set(delivery_ids))
+    for start in range(0, len(ids), EXPORT_BATCH):
+        claimed = await rows.claim_deliveries(account.name, ids[start:start + EXPORT_BATCH], account.config.delivery.lease)
+        outcomes += await _export_claimed(account, claimed)
+    return outcomes
+
+
+async def _export_claimed(account: Account, claimed: list[Delivery]) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    batched: dict[tuple[str, str], list[Delivery]] = {}
+    singles: list[Delivery] = []
+    for delivery in claimed:
+        if _batch_size(account.integration(delivery.integration), delivery.data_type) is not None:
+            batched.setdefault((delivery.integration, delivery.data_type), []).append(delivery)
+        else:
+            singles.append(delivery)
+    for (name, data_type), group in batched.items():
+        integration = account.integration(name)
+        assert integration is not None
+        logs.bind(integration=name, data_type=data_type)
+        outcomes += await _export_batch(account, integration, data_type, _batch_size(integration, data_type) or 1, claimed=group)
+    if len(singles) == 1:
+        logs.bind(integration=singles[0].integration, data_type=singles[0].data_type)
+        outcomes.append(await _export_one(account, singles[0]))
+    elif singles:
+        outcomes += await _export_together(account, singles)
+    return outcomes
 
 
 @dataclass
@@ -180,6 +212,16 @@ async def related_ids(account: Account, integration: str, obj: Canonical) -> dic
 
 
 async def _export_one(account: Account, delivery: Delivery) -> Outcome:
+    called = await _call(account, delivery)
+    if isinstance(called, Outcome):
+        return called
+    return await _conclude(account, *called)
+
+
+async def _call(account: Account, delivery: Delivery) -> Outcome | tuple[Integration, _Prepared, ExportResult | Exception]:
+    """Prepare the delivery and call its connector: what the target answered (or raised), or
+    an Outcome when the delivery ended before the call."""
+    logs.bind(integration=delivery.integration, data_type=delivery.data_type)
     integration = account.integration(delivery.integration)
     prepared = await _prepare(account, integration, delivery)
     if isinstance(prepared, Outcome):
@@ -189,7 +231,47 @@ async def _export_one(account: Account, delivery: Delivery) -> Outcome:
         result: ExportResult | Exception = await account.plugins.export(integration, prepared.request)
     except Exception as exc:  # noqa: BLE001 - every failure ends visible on the delivery
         result = exc
-    return await _conclude(account, integration, prepared, result)
+    return integration, prepared, result
+
+
+async def _export_together(account: Account, deliveries: list[Delivery]) -> list[Outcome]:
+    """Each delivery's call at once (the connector's client bounds its connections); what the
+    targets took is kept in one transaction, the rest concluded one by one. Should a delivery's
+    preparation raise (the store), the others are still concluded before it is raised."""
+    called = await asyncio.gather(*(_call(account, delivery) for delivery in deliveries), return_exceptions=True)
+    outcomes: list[Outcome] = []
+    taken: list[tuple[Integration, _Prepared, ExportResult]] = []
+    raised: list[BaseException] = []
+    for item in called:
+        if isinstance(item, BaseException):
+            raised.append(item)
+        elif isinstance(item, Outcome):
+            outcomes.append(item)
+        elif isinstance(item[2], ExportResult) and not item[2].skipped:
+            taken.append((item[0], item[1], item[2]))
+        else:
+            outcomes.append(await _conclude(account, *item))
+    outcomes += await _succeed_together(account, taken)
+    if raised:
+        raise raised[0]
+    return outcomes
+
+
+async def _succeed_together(account: Account, taken: list[tuple[Integration, _Prepared, ExportResult]]) -> list[Outcome]:
+    """:func:`_succeed` for several deliveries in one transaction; should a target's id already
+    be linked elsewhere (a unique-key clash), the transaction is undone and each goes alone."""
+    if len(taken) > 1:
+        try:
+            async with in_transaction() as conn:
+                done = [await _keep_done(account, integration, item, result, conn, lookup=False, observe=False)
+                        for integration, item, result in taken]
+        except IntegrityError:
+            pass
+        else:
+            for outcome, (_, item, _) in zip(done, taken, strict=True):
+                observe_settled(item.delivery.integration, outcome.state, item.delivery.created_at)
+            return done
+    return [await _succeed(account, integration, item, result) for integration, item, result in taken]
 
 
 async def _export_batch(
@@ -248,6 +330,18 @@ async def _conclude(account: Account, integration: Integration, item: _Prepared,
 
 async def _succeed(account: Account, integration: Integration, item: _Prepared, result: ExportResult) -> Outcome:
     """Keep what the target now holds on its Link (ids, hashes) and the delivery done."""
+    try:
+        async with in_transaction() as conn:
+            return await _keep_done(account, integration, item, result, conn, lookup=False)
+    except IntegrityError:  # the target's id is already linked (to an alias or another record)
+        async with in_transaction() as conn:
+            return await _keep_done(account, integration, item, result, conn, lookup=True)
+
+
+async def _keep_done(
+    account: Account, integration: Integration, item: _Prepared, result: ExportResult, conn: object, *,
+    lookup: bool, observe: bool = True,
+) -> Outcome:
     record, request = item.record, item.request
     action = result.resolved_action(request.external_id)
     kept = {
@@ -255,14 +349,8 @@ async def _succeed(account: Account, integration: Integration, item: _Prepared, 
         "last_exported_at": datetime.now(UTC), "alias": False,
     }
     external_id = result.external_id or (item.link.external_id if item.link else None)
-    try:
-        async with in_transaction() as conn:
-            await _keep_link(account, integration, record, item.link, external_id, kept, conn, lookup=False)
-            return await _settle(item.delivery, DeliveryState.DONE, external_id=external_id, connection=conn, action=action)
-    except IntegrityError:  # the target's id is already linked (to an alias or another record)
-        async with in_transaction() as conn:
-            await _keep_link(account, integration, record, item.link, external_id, kept, conn, lookup=True)
-            return await _settle(item.delivery, DeliveryState.DONE, external_id=external_id, connection=conn, action=action)
+    await _keep_link(account, integration, record, item.link, external_id, kept, conn, lookup=lookup)
+    return await _settle(item.delivery, DeliveryState.DONE, external_id=external_id, connection=conn, action=action, observe=observe)
 
 
 async def _keep_link(
@@ -319,6 +407,7 @@ async def _settle(
     connection: object = None,
     blocked_by: str | None = None,
     action: ExportAction | None = None,
+    observe: bool = True,
 ) -> Outcome:
     now = datetime.now(UTC)
     values: dict[str, object] = {"state": state, "lease_until": None, "updated_at": now}  # update() skips auto_now
@@ -337,5 +426,6 @@ async def _settle(
         Delivery, delivery.id, values, connection, where={"state": DeliveryState.RUNNING.value},
         decrement=("attempts",) if refund else (),
     )
-    observe_settled(delivery.integration, str(state), delivery.created_at)
+    if observe:
+        observe_settled(delivery.integration, str(state), delivery.created_at)
     return Outcome(state=str(state), retry_in=retry_in, delivery_id=delivery.id)

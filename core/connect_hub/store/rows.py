@@ -66,6 +66,7 @@ async def fetch(sql: str, values: list[Any], connection: Any = None) -> list[dic
     return await db.execute_query_dict(sql, values)
 
 
+@cache
 def _claim_events_sql(count: int) -> str:
     places = ",".join("?" * count)
     return (
@@ -101,28 +102,40 @@ async def finish_events(event_ids: list[int], state: EventState, message: str | 
     await fetch(sql, [state.value, message, datetime.now(UTC), *event_ids], connection)
 
 
-_CLAIM_DELIVERY = (
-    f'UPDATE "{Delivery._meta.db_table}" SET "state" = ?, "lease_until" = ?, "attempts" = "attempts" + 1 '
-    'WHERE "id" = ? AND "account" = ? AND ('
-    '("state" = ? AND ("next_attempt_at" IS NULL OR "next_attempt_at" <= ?)) '
-    'OR ("state" = ? AND "lease_until" < ?)'
-    ") RETURNING *"
-)
+@cache
+def _claim_deliveries_sql(count: int) -> str:
+    places = ",".join("?" * count)
+    return (
+        f'UPDATE "{Delivery._meta.db_table}" SET "state" = ?, "lease_until" = ?, "attempts" = "attempts" + 1 '
+        f'WHERE "id" IN ({places}) AND "account" = ? AND ('
+        '("state" = ? AND ("next_attempt_at" IS NULL OR "next_attempt_at" <= ?)) '
+        'OR ("state" = ? AND "lease_until" < ?)'
+        ") RETURNING *"
+    )
+
+
+async def claim_deliveries(account: str, delivery_ids: list[int], lease: float) -> list[Delivery]:
+    """Take the lease on due Deliveries (pending and due, or running with their lease run out)
+    and return them as they now are, by id; one that is not ours to run is left out.
+
+    One conditional ``UPDATE ... RETURNING`` for them all: two workers woken for the same
+    delivery never both get it, and a crashed worker's delivery is free again once its lease
+    has passed.
+    """
+    if not delivery_ids:
+        return []
+    now = datetime.now(UTC)
+    found = await fetch(_claim_deliveries_sql(len(delivery_ids)), [
+        DeliveryState.RUNNING.value, now + timedelta(seconds=lease), *delivery_ids, account,
+        DeliveryState.PENDING.value, now, DeliveryState.RUNNING.value, now,
+    ])  # fmt: skip
+    return sorted((loaded(Delivery, row) for row in found), key=lambda delivery: delivery.id)
 
 
 async def claim_delivery(account: str, delivery_id: int, lease: float) -> Delivery | None:
-    """Take the lease on a due Delivery (pending and due, or running with its lease run out) and
-    return it as it now is; None when it is not ours to run.
-
-    One conditional ``UPDATE ... RETURNING``: two workers woken for the same delivery never both
-    get it, and a crashed worker's delivery is free again once its lease has passed.
-    """
-    now = datetime.now(UTC)
-    rows = await fetch(_CLAIM_DELIVERY, [
-        DeliveryState.RUNNING.value, now + timedelta(seconds=lease), delivery_id, account,
-        DeliveryState.PENDING.value, now, DeliveryState.RUNNING.value, now,
-    ])  # fmt: skip
-    return loaded(Delivery, rows[0]) if rows else None
+    """:func:`claim_deliveries` of one: the delivery, or None when it is not ours to run."""
+    claimed = await claim_deliveries(account, [delivery_id], lease)
+    return claimed[0] if claimed else None
 
 
 # --- reading the rows of one order --------------------------------------------------------------

@@ -1,0 +1,96 @@
+"""Deliveries exported together (an import batch's): each one's answer stays its own.
+
+On SQLite and on a real PostgreSQL, against the warehouse simulator over real HTTP. The calls
+go out at once and what the warehouse took is kept in one transaction; what is asserted is the
+end state: each order in the warehouse once, each delivery done with its warehouse id or
+waiting for its retry with the reason.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from connect_hub.account import Account, build_account
+from connect_hub.config import parse_config
+from connect_hub.pipeline import exporting, importing
+from connect_hub.pipeline.ingress import store_event
+from connect_hub.plugins import Plugins
+from connect_hub.store.database import close_store, open_store
+from connect_hub.store.models import Delivery, Link, Record
+from support import ENV, Warehouse, account_yaml, order_body
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def store(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[str]:
+    url = f"sqlite://{tmp_path}/store.db" if request.param == "sqlite" else request.getfixturevalue("postgres")
+    await open_store(url, apply_migrations=True)
+    yield request.param
+    await close_store()
+
+
+@pytest.fixture
+async def account(store: str, warehouse: Warehouse) -> AsyncIterator[Account]:
+    text = account_yaml(account=f"t-{uuid.uuid4().hex[:10]}", store="sqlite://unused", warehouse_url=warehouse.url)
+    account = build_account(parse_config(text, environ=ENV), Plugins.load())
+    for integration in account.integrations.values():
+        await account.plugins.start(integration)
+    yield account
+    for integration in account.integrations.values():
+        await account.plugins.stop(integration)
+
+
+async def planned(account: Account, numbers: list[int]) -> list[int]:
+    """The warehouse deliveries of new orders, imported together."""
+    ids = [await store_event(account.name, "shop", "order.updated", {}, order_body(id=n, number=str(n))) for n in numbers]
+    imported = await importing.import_events(account, ids)
+    assert len(imported.deliveries) == len(numbers)
+    return imported.deliveries
+
+
+async def test_a_batch_of_deliveries_reaches_the_warehouse_once_each_with_its_id_kept(account: Account, warehouse: Warehouse) -> None:
+    ids = await planned(account, [10, 11, 12, 13])
+    outcomes = await exporting.export_deliveries(account, ids)
+    assert sorted(o.state for o in outcomes) == ["done"] * 4
+    deliveries = await Delivery.filter(id__in=ids)
+    assert all(d.state == "done" and d.external_id and d.attempts == 1 for d in deliveries)
+    assert len({d.external_id for d in deliveries}) == 4
+    assert sorted(o["reference"] for o in warehouse.orders()) == [f"shop-{n}" for n in (10, 11, 12, 13)]
+    assert await exporting.export_deliveries(account, ids) == []  # done is done
+
+
+async def test_a_delivery_the_warehouse_fails_waits_for_its_retry_while_the_rest_of_its_batch_is_done(
+    account: Account, warehouse: Warehouse,
+) -> None:
+    ids = await planned(account, [20, 21, 22])
+    warehouse.fault(status=500, count=1, path_prefix="/api/v1/orders", method="POST")
+    outcomes = await exporting.export_deliveries(account, ids)
+    assert sorted(o.state for o in outcomes) == ["done", "done", "pending"]
+    [waiting] = [o for o in outcomes if o.state == "pending"]
+    assert waiting.retry_in is not None and waiting.retry_in > 0
+    delivery = await Delivery.get(id=waiting.delivery_id)
+    assert delivery.last_error and "500" in delivery.last_error and delivery.lease_until is None
+
+    await Delivery.filter(id=delivery.id).update(next_attempt_at=None)  # its retry is due
+    assert [o.state for o in await exporting.export_deliveries(account, [delivery.id])] == ["done"]
+    assert sorted(o["reference"] for o in warehouse.orders()) == ["shop-20", "shop-21", "shop-22"]
+
+
+async def test_a_warehouse_id_already_linked_undoes_the_batchs_commit_and_each_delivery_is_kept_alone(
+    account: Account, warehouse: Warehouse,
+) -> None:
+    ids = await planned(account, [30, 31, 32])
+    other = await Record.filter(account=account.name, data_type="orders").order_by("id").first()
+    assert other is not None
+    # a stale link already holds the id the warehouse gives its next order
+    await Link.create(account=account.name, integration="warehouse", data_type="orders", external_id="WH-000001",
+                      record_id=other.id, alias=True)
+    outcomes = await exporting.export_deliveries(account, ids)
+    assert sorted(o.state for o in outcomes) == ["done"] * 3
+    links = await Link.filter(account=account.name, integration="warehouse", data_type="orders", alias=False)
+    assert sorted(link.external_id for link in links) == ["WH-000001", "WH-000002", "WH-000003"]
+    deliveries = await Delivery.filter(id__in=ids)
+    assert len({(d.record_id, d.external_id) for d in deliveries}) == 3
+    assert {link.record_id: link.external_id for link in links} == {d.record_id: d.external_id for d in deliveries}
