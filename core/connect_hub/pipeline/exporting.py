@@ -363,7 +363,7 @@ async def _keep_link(
         link = await rows.link_of(account.name, integration.name, record.data_type, external_id, conn)
     if link is None:
         if external_id:
-            await rows.create(
+            await rows.insert(
                 Link, conn, account=account.name, integration=integration.name, data_type=record.data_type,
                 external_id=external_id, **kept,
             )

@@ -449,7 +449,7 @@ async def _merge_once(
         external_id=item.external_id, connection=conn,
     )
     if link is None:
-        await rows.create(
+        await rows.insert(
             Link, conn, account=account.name, integration=source, data_type=data_type, external_id=item.external_id,
             record_id=record.id, alias=item.alias, last_import_hash=received_hash, last_import_modified_at=obj.modified_at,
         )

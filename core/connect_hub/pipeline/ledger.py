@@ -37,7 +37,7 @@ async def note(
     connection: Any = None,
 ) -> None:
     """Add one entry for ``record`` as it now is; ``written``: a version was written, keep it."""
-    await rows.create(
+    await rows.insert(
         LedgerEntry, connection, account=account, record_id=record.id, event_id=event_id, integration=integration,
         external_id=external_id, outcome=outcome, version=record.version, hash=content_hash,
         data=record.data if written else None,

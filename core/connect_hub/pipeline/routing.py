@@ -38,7 +38,7 @@ async def plan_deliveries(
             obj, RuleContext(account=account.name, stage="export", integration=target, data_type=obj.data_type)
         )
         state = DeliveryState.SKIPPED if decision.blocked else DeliveryState.PENDING
-        delivery = await rows.create(
+        delivery_id = await rows.insert(
             Delivery,
             connection,
             account=account.name,
@@ -55,8 +55,8 @@ async def plan_deliveries(
         )
         await record_decision(
             account, decision, stage="export", integration=target, data_type=record.data_type, event_id=event_id,
-            delivery_id=delivery.id, record_id=record.id, connection=connection, pending=pending,
+            delivery_id=delivery_id, record_id=record.id, connection=connection, pending=pending,
         )
         if state == DeliveryState.PENDING:
-            ids.append(delivery.id)
+            ids.append(delivery_id)
     return ids

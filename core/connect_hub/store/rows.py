@@ -229,6 +229,32 @@ def _insert_many_sql(model: type[Model], columns: tuple[str, ...], count: int) -
     return f'INSERT INTO "{model._meta.db_table}" ({names}) VALUES {places} RETURNING "id"'
 
 
+@cache
+def _insert_plan(model: type[Model]) -> tuple[tuple[str, ...], tuple[tuple[str, Any], ...], frozenset[str]]:
+    """The columns an INSERT of ``model`` writes, each one's field (with its name), the names."""
+    meta = model._meta
+    fields = [(name, meta.fields_map[name]) for name in meta.fields_db_projection if not meta.fields_map[name].generated]
+    return tuple(meta.fields_db_projection[name] for name, _ in fields), tuple(fields), frozenset(name for name, _ in fields)
+
+
+async def insert(model: type[Model], connection: Any = None, **values: Any) -> int:
+    """Insert one ``model`` row from field values, as :func:`create` does (defaults, ``auto_now``
+    times, the ORM's conversions) but without making a model object; its id. For the rows the
+    caller never reads back as objects: ledger entries, deliveries, new links."""
+    columns, fields, names = _insert_plan(model)
+    if unknown := values.keys() - names:
+        raise TypeError(f"{model.__name__} has no field {', '.join(sorted(unknown))}")
+    now = datetime.now(UTC)
+    row = []
+    for name, field in fields:
+        value = values[name] if name in values else (field.default() if callable(field.default) else field.default)
+        if getattr(field, "auto_now", False) or (getattr(field, "auto_now_add", False) and value is None):
+            value = now
+        row.append(field.to_db_value(value, None))
+    [found] = await fetch(_insert_many_sql(model, columns, 1), row, connection)
+    return int(found["id"])
+
+
 async def create(model: type[M], connection: Any = None, **values: Any) -> M:
     """``model(**values)``, inserted (as ``Model.create``, in one plain statement)."""
     return await add(model(**values), connection)
