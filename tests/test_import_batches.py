@@ -8,6 +8,8 @@ nothing half-written, every try counted once.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -18,9 +20,13 @@ from connect_hub.config import parse_config
 from connect_hub.pipeline import importing
 from connect_hub.pipeline.ingress import store_event
 from connect_hub.plugins import Plugins
+from connect_hub.store import rows
 from connect_hub.store.database import close_store, open_store
 from connect_hub.store.models import Delivery, Event, LedgerEntry, Link, Record
-from support import ENV, account_yaml, order_body
+from support import ENV, SAMPLES, account_yaml, order_body
+from tortoise.transactions import in_transaction
+
+BILLING = json.loads(json.loads((SAMPLES / "0013-order_updated.json").read_text())["body_raw"])["billing"]
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -134,3 +140,42 @@ def _finish_one_by_one(finish: Any) -> Any:
             await finish(event, state, message)
 
     return finish_events
+
+
+@pytest.fixture
+async def postgres_store(postgres: str) -> AsyncIterator[None]:
+    await open_store(postgres, apply_migrations=True)
+    yield
+    await close_store()
+
+
+async def test_a_returning_customers_order_never_waits_for_a_lock_on_her_unchanged_contact(postgres_store: None) -> None:
+    account = make_account()
+    [first, second, third] = await orders(account, [600, 601, 602])
+    assert len(await importing.import_event(account, first)) == 1
+    [contact] = await Record.filter(account=account.name, data_type="contacts")
+    held, release = asyncio.Event(), asyncio.Event()
+
+    async def another_batch_holding_her_contact() -> None:
+        async with in_transaction():
+            await rows.record_by_id(contact.id, for_update=True)
+            held.set()
+            await release.wait()
+
+    holder = asyncio.create_task(another_batch_holding_her_contact())
+    await held.wait()
+    try:  # her contact is the same on this order: it is imported while the lock is held
+        assert len(await asyncio.wait_for(importing.import_event(account, second), 10)) == 1
+        # a changed contact waits for the lock, then is merged on what the lock holder left
+        changed = await store_event(account.name, "shop", "order.updated", {}, order_body(
+            id=603, number="603", billing={**BILLING, "phone": "+49 30 999999"}))
+        waiting = asyncio.create_task(importing.import_event(account, changed))
+        await asyncio.sleep(0.3)
+        assert not waiting.done(), "a merge that changes the record takes its lock"
+    finally:
+        release.set()
+        await holder
+    assert len(await asyncio.wait_for(waiting, 10)) >= 1
+    assert len(await importing.import_event(account, third)) == 1
+    await contact.refresh_from_db()
+    assert contact.version == 2 and contact.data["phone"] == "+49 30 999999"

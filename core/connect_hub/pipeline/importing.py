@@ -374,13 +374,13 @@ async def merge(
     pending: Pending = []
     received = received_hash or item.obj.content_hash()
     if effects is not None:  # in the caller's transaction, which undoes it all if this raises
-        result = await _merge_once(account, source, item, event_id, decision, pending, received)
+        result = await _merge_read_first(account, source, item, event_id, decision, pending, received)
         effects += pending
         return result
     for attempt in (1, 2):
         try:
             async with in_transaction():
-                result = await _merge_once(account, source, item, event_id, decision, pending, received)
+                result = await _merge_read_first(account, source, item, event_id, decision, pending, received)
             break
         except IntegrityError:
             if attempt == 2:
@@ -390,9 +390,34 @@ async def merge(
     return result
 
 
-async def _merge_once(
+class _LockFirst(Exception):
+    """Raised by a merge that read its record unlocked and found it is to change it."""
+
+
+async def _merge_read_first(
     account: Account, source: str, item: Incoming, event_id: int | None, decision: Decision | None,
     pending: Pending, received_hash: str,
+) -> list[int]:
+    """The merge, reading the record without a lock first where locks are row locks (PostgreSQL).
+
+    Most imports of a known record change nothing (a returning customer, on each of her orders):
+    they never wait for one another's transaction, which, with events imported in batches, may
+    hold a lock for a while. A merge that finds it is to change the record has written nothing
+    yet; it reads the record again, locked, and decides again. A new record needs no lock (its
+    key is unique: two imports creating it clash, and the second merges into the first's).
+    On SQLite the transaction holds the store's write lock anyway.
+    """
+    if rows.client().capabilities.dialect != "postgres":
+        return await _merge_once(account, source, item, event_id, decision, pending, received_hash, locked=True)
+    try:
+        return await _merge_once(account, source, item, event_id, decision, pending, received_hash, locked=False)
+    except _LockFirst:
+        return await _merge_once(account, source, item, event_id, decision, pending, received_hash, locked=True)
+
+
+async def _merge_once(
+    account: Account, source: str, item: Incoming, event_id: int | None, decision: Decision | None,
+    pending: Pending, received_hash: str, *, locked: bool,
 ) -> list[int]:
     obj, policy = item.obj, policy_for(item.data_type)
     data_type, key = str(item.data_type), obj.match_key()
@@ -408,7 +433,7 @@ async def _merge_once(
             event_id=event_id, external_id=item.external_id, connection=conn,
         )
         return []
-    record = await _find_record(account, data_type, key, link, item.alias, conn)
+    record = await _find_record(account, data_type, key, link, item.alias, conn, lock=locked)
     if record is not None and record.source != source and await _writing(account, source, item.data_type, record.id, conn):
         raise _WriteInFlight()
     written = created = older = False
@@ -433,6 +458,8 @@ async def _merge_once(
             older = True
             log.info("ignored an earlier %s from %s of the same second (no going back)", policy.describe(obj), source)
         if (not same and not older) or resend:
+            if not locked:
+                raise _LockFirst()
             await policy.before_write(account, obj, conn)
             record.version += 1
             record.key = key
@@ -482,18 +509,20 @@ async def _writing(account: Account, integration: str, data_type: DataType, reco
     ).using_db(conn).exists()
 
 
-async def _find_record(account: Account, data_type: str, key: str, link: Link | None, alias: bool, conn: object) -> Record | None:
-    """The record an incoming object belongs to, locked for the merge (see "Identity" above).
+async def _find_record(
+    account: Account, data_type: str, key: str, link: Link | None, alias: bool, conn: object, *, lock: bool,
+) -> Record | None:
+    """The record an incoming object belongs to, locked for the merge if ``lock`` (see "Identity" above).
 
     By the source's own id (a non-alias Link) first: when that record has another key, it takes
     ``key`` unless another record has it, in which case that one is the object's record now.
     """
     by_link = None
     if link is not None and not alias and not link.alias:
-        by_link = await rows.record_by_id(link.record_id, conn, for_update=True)
+        by_link = await rows.record_by_id(link.record_id, conn, for_update=lock)
         if by_link is not None and by_link.key == key:
             return by_link
-    by_key = await rows.record_by_key(account.name, data_type, key, conn, for_update=True)
+    by_key = await rows.record_by_key(account.name, data_type, key, conn, for_update=lock)
     return by_key or by_link
 
 

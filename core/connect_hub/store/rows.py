@@ -142,7 +142,9 @@ async def claim_delivery(account: str, delivery_id: int, lease: float) -> Delive
 
 def _select_sql(model: type[Model], where: str, *, for_update: bool, postgres: bool, order: str = "") -> str:
     sql = f'SELECT * FROM "{model._meta.db_table}" WHERE {where}{order}'
-    return sql + " FOR UPDATE" if for_update and postgres else sql
+    # NO KEY UPDATE: the rows are changed, never their ids, so the rows that refer to them (a
+    # ledger entry, a delivery) can still be inserted by other transactions meanwhile
+    return sql + " FOR NO KEY UPDATE" if for_update and postgres else sql
 
 
 async def select(
