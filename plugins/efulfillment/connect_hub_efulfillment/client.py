@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from connect_hub import http
 from connect_hub.errors import PermanentError, TransientError
 from connect_hub.http import parse_retry_after
 from connect_hub.secrets import redact
@@ -61,12 +62,11 @@ class WarehouseClient:
             base_url=base_url.rstrip("/"),
             headers={"X-Api-Key": api_key, "Accept": "application/json"},
             timeout=httpx.Timeout(timeout),
-            limits=httpx.Limits(
+            transport=transport or http.transport(limits=httpx.Limits(
                 max_connections=max_connections,
                 max_keepalive_connections=max_connections,
                 keepalive_expiry=30.0,
-            ),
-            transport=transport,
+            )),
         )
 
     async def aclose(self) -> None:

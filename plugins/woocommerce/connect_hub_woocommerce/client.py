@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import httpx
+from connect_hub import http
 from connect_hub.errors import PermanentError, TransientError
 from connect_hub.http import parse_retry_after
 from connect_hub.secrets import redact
@@ -121,12 +122,11 @@ class WooClient:
             auth=WooAuth(consumer_key, consumer_secret),
             headers={"Accept": "application/json", "User-Agent": "connect-hub"},
             timeout=httpx.Timeout(timeout),
-            limits=httpx.Limits(
+            transport=transport or http.transport(limits=httpx.Limits(
                 max_connections=max(1, max_concurrency),
                 max_keepalive_connections=max(1, max_concurrency),
                 keepalive_expiry=30.0,
-            ),
-            transport=transport,
+            )),
         )
 
     async def aclose(self) -> None:
