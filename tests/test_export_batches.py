@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 from connect_hub.account import Account, build_account
@@ -18,17 +17,8 @@ from connect_hub.config import parse_config
 from connect_hub.pipeline import exporting, importing
 from connect_hub.pipeline.ingress import store_event
 from connect_hub.plugins import Plugins
-from connect_hub.store.database import close_store, open_store
 from connect_hub.store.models import Delivery, Link, Record
 from support import ENV, Warehouse, account_yaml, order_body
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def store(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[str]:
-    url = f"sqlite://{tmp_path}/store.db" if request.param == "sqlite" else request.getfixturevalue("postgres")
-    await open_store(url, apply_migrations=True)
-    yield request.param
-    await close_store()
 
 
 @pytest.fixture

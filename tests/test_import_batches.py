@@ -29,14 +29,6 @@ from tortoise.transactions import in_transaction
 BILLING = json.loads(json.loads((SAMPLES / "0013-order_updated.json").read_text())["body_raw"])["billing"]
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def store(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[str]:
-    url = f"sqlite://{tmp_path}/store.db" if request.param == "sqlite" else request.getfixturevalue("postgres")
-    await open_store(url, apply_migrations=True)
-    yield request.param
-    await close_store()
-
-
 def make_account() -> Account:
     text = account_yaml(account=f"t-{uuid.uuid4().hex[:10]}", store="sqlite://unused", warehouse_url="http://127.0.0.1:9")
     return build_account(parse_config(text, environ=ENV), Plugins.load())

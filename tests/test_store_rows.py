@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from connect_hub.store import rows
-from connect_hub.store.database import close_store, open_store
 from connect_hub.store.models import Delivery, DeliveryState, LedgerEntry, Link, Record
 
 STAMPS = {"id", "created_at", "updated_at"}
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def store(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[str]:
-    url = f"sqlite://{tmp_path}/store.db" if request.param == "sqlite" else request.getfixturevalue("postgres")
-    await open_store(url, apply_migrations=True)
-    yield request.param
-    await close_store()
 
 
 def fields_of(row: Any) -> dict[str, Any]:
