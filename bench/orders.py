@@ -766,6 +766,9 @@ def section_queries(out: Report, warehouse: Warehouse, tmp: Path) -> tuple[int, 
     ingest, imported, exported = counts["steady"]
     out.say(f"  per order after the first: ingest {ingest}, import {imported}, export {exported} = {ingest + imported + exported} "
             f"statements (BEGIN and COMMIT included); the first order: {counts['first']}")
+    batch_import, batch_export = counts["batched"]
+    out.say(f"  per order of {counts['batch']} imported, then exported, together (a webhook group): import {batch_import:.1f}, "
+            f"export {batch_export:.1f} = {batch_import / imported:.2f}x and {batch_export / exported:.2f}x one order alone")
     return ingest, imported, exported
 
 

@@ -20,6 +20,9 @@ from connect_hub.pipeline import exporting, importing
 from connect_hub.pipeline.ingress import EventWriter
 from tortoise import connections
 
+BATCH = 10
+"""Orders imported, then exported, together for the batched count (as a webhook group's are)."""
+
 
 @dataclass(frozen=True)
 class OrderStatements:
@@ -92,6 +95,7 @@ def main() -> None:
     from connect_hub.config import parse_config
     from connect_hub.plugins import Plugins
     from connect_hub.store.database import close_store, open_store
+    from connect_hub.store.models import Delivery
     from loadgen import order_webhooks
     from orders import CONFIG, SECRET
 
@@ -114,14 +118,20 @@ def main() -> None:
                 if not measured.delivered:
                     raise SystemExit("an order did not reach the warehouse")
                 counts.append(measured.counts())
+            batch = [({k.lower(): v for k, v in headers.items()}, body) for _, body, headers in order_webhooks(910_000, BATCH, SECRET)]
+            imported = await batch_import_statements(account, "shop", batch)
+            planned = [d.id for d in await Delivery.filter(account=account.name, state="pending").order_by("id")]
+            exported, outcomes = await batch_export_statements(account, planned)
+            if len(planned) != BATCH or any(o.state != "done" for o in outcomes):
+                raise SystemExit("an order of the batch did not reach the warehouse")
             for integration in account.integrations.values():
                 await account.plugins.stop(integration)
-            return counts
+            return counts, (len(imported) / BATCH, len(exported) / BATCH)
         finally:
             await close_store()
 
-    counts = asyncio.run(go())
-    print(json.dumps({"first": counts[0], "steady": max(counts[1:], key=sum)}))
+    counts, batched = asyncio.run(go())
+    print(json.dumps({"first": counts[0], "steady": max(counts[1:], key=sum), "batch": BATCH, "batched": batched}))
 
 
 if __name__ == "__main__":
