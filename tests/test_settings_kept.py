@@ -231,7 +231,10 @@ class _Recorder(socketserver.StreamRequestHandler):
             return
         self.wfile.write(b"220 test ESMTP\r\n")
         while line := self.rfile.readline():
-            command = line.decode().strip()
+            try:
+                command = line.decode("ascii").strip()
+            except UnicodeDecodeError:  # a TLS hello: the client spoke TLS first, sent no command
+                return
             self.server.commands.append(command.split(" ")[0].upper())  # type: ignore[attr-defined]
             verb = command.split(" ")[0].upper()
             if verb == "EHLO":
