@@ -48,8 +48,6 @@ class Actors:
         await self._import_events([event_id])
 
     async def _import_events(self, event_ids: list[int]) -> None:
-        if len(event_ids) == 1:
-            logs.bind(event_id=event_ids[0])
         imported = await importing.import_events(self._account(), event_ids)
         EVENTS.labels("imported").inc(len(event_ids) - len(imported.deferred) - len(imported.crashes))
         for waiting in imported.deferred:

@@ -134,7 +134,7 @@ async def _export_claimed(account: Account, claimed: list[Delivery]) -> list[Out
         logs.bind(integration=name, data_type=data_type)
         outcomes += await _export_batch(account, integration, data_type, _batch_size(integration, data_type) or 1, claimed=group)
     if len(singles) == 1:
-        logs.bind(integration=singles[0].integration, data_type=singles[0].data_type)
+        logs.bind(integration=singles[0].integration, data_type=singles[0].data_type, delivery_id=singles[0].id)
         outcomes.append(await _export_one(account, singles[0]))
     elif singles:
         outcomes += await _export_together(account, singles)
@@ -221,7 +221,7 @@ async def _export_one(account: Account, delivery: Delivery) -> Outcome:
 async def _call(account: Account, delivery: Delivery) -> Outcome | tuple[Integration, _Prepared, ExportResult | Exception]:
     """Prepare the delivery and call its connector: what the target answered (or raised), or
     an Outcome when the delivery ended before the call."""
-    logs.bind(integration=delivery.integration, data_type=delivery.data_type)
+    logs.bind(integration=delivery.integration, data_type=delivery.data_type, delivery_id=delivery.id)
     integration = account.integration(delivery.integration)
     prepared = await _prepare(account, integration, delivery)
     if isinstance(prepared, Outcome):

@@ -164,7 +164,7 @@ async def _import_batch(account: Account, event_ids: list[int], imported: Import
 async def _parse(account: Account, event: Event) -> _Parsed | None:
     """The event's objects through its connector; None when the event ends here (failed, or
     left pending because the store is unavailable)."""
-    logs.bind(integration=event.integration)
+    logs.bind(integration=event.integration, event_id=event.id)
     if event.attempts > MAX_IMPORT_ATTEMPTS:
         await _finish(event, EventState.FAILED, (
             f"event {event.id} ({event.topic}) from {event.integration}: its import stopped its worker "
@@ -198,7 +198,7 @@ async def _import_together(account: Account, batch: list[_Parsed]) -> _Progress:
     done: list[int] = []
     async with in_transaction():
         for parsed in batch:
-            logs.bind(integration=parsed.event.integration)
+            logs.bind(integration=parsed.event.integration, event_id=parsed.event.id)
             progress = await _import_parsed(account, parsed)
             together.deliveries += progress.deliveries
             together.pending += progress.pending
@@ -216,7 +216,7 @@ async def _import_together(account: Account, batch: list[_Parsed]) -> _Progress:
 async def _import_alone(account: Account, parsed: _Parsed, imported: Imported) -> None:
     """Import one claimed event in a transaction of its own (see the module's "Failures")."""
     event = parsed.event
-    logs.bind(integration=event.integration)
+    logs.bind(integration=event.integration, event_id=event.id)
     for attempt in (1, 2):
         try:
             async with in_transaction():
