@@ -171,3 +171,27 @@ async def test_a_returning_customers_order_never_waits_for_a_lock_on_her_unchang
     assert len(await importing.import_event(account, third)) == 1
     await contact.refresh_from_db()
     assert contact.version == 2 and contact.data["phone"] == "+49 30 999999"
+
+
+async def test_one_orders_webhooks_in_one_batch_reordered_duplicated_and_in_one_second_end_on_the_latest(store: str) -> None:
+    account = make_account()
+
+    def version(status: str, total: str, modified: str) -> bytes:
+        return order_body(id=800, number="800", status=status, total=total,
+                          date_modified=modified, date_modified_gmt=modified)
+
+    later = version("completed", "30.00", "2026-11-27T22:20:00")
+    ids = [await store_event(account.name, "shop", "order.updated", {}, body) for body in (
+        later,                                              # the later edit arrives first
+        version("processing", "12.50", "2026-11-27T22:13:56"),  # then the original order, older
+        later,                                              # and the later edit again
+    )]
+    same_second = [await store_event(account.name, "shop", "order.updated", {}, version(status, "30.00", "2026-11-27T22:20:00"))
+                   for status in ("on-hold", "cancelled")]  # two edits within that same second, in this order
+    imported = await importing.import_events(account, ids + same_second)
+    assert await states(ids + same_second) == [("done", 1)] * 5
+    [record] = await Record.filter(account=account.name, data_type="orders")
+    assert record.data["status"] == "cancelled", "of one second's edits, the one that came in last stands"
+    assert record.version == 3  # created, then the two edits of the same second; the older and the duplicate change nothing
+    planned = await Delivery.filter(id__in=imported.deliveries).order_by("version")
+    assert [d.version for d in planned] == [1, 2, 3]

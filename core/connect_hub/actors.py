@@ -95,9 +95,6 @@ class Actors:
     def send_exports(self, delivery_ids: list[int]) -> None:
         """Wake the exports of several deliveries: one message a batch (``exporting.EXPORT_BATCH``),
         sent in one round trip to the broker where it can."""
-        if len(delivery_ids) == 1:
-            self.send_export(delivery_ids[0])
-            return
         batch = exporting.EXPORT_BATCH
         messages = [self.export_deliveries.message(delivery_ids[i:i + batch]) for i in range(0, len(delivery_ids), batch)]
         enqueue_all(self.broker, messages)

@@ -33,11 +33,11 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
-
 def actor_limits(threads: int) -> dict[str, int]:
     """How many of an actor run at once in one process, where it differs from ``threads``:
     exports wait on the network, so they get four times the room."""
     return {"export_delivery": 4 * threads, "export_deliveries": 4 * threads}
+
 
 class Runtime:
     """Start with :meth:`start`, stop with :meth:`stop`; :meth:`run` runs a coroutine on the loop."""

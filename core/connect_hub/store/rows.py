@@ -203,17 +203,24 @@ INSERT_MANY_ROWS = 500
 on parameters per statement)."""
 
 
+@cache
+def _insert_plan(model: type[Model]) -> tuple[tuple[str, ...], tuple[tuple[str, Any], ...], frozenset[str]]:
+    """The columns an INSERT of ``model`` writes, each one's field (with its name), the names."""
+    meta = model._meta
+    fields = [(name, meta.fields_map[name]) for name in meta.fields_db_projection if not meta.fields_map[name].generated]
+    return tuple(meta.fields_db_projection[name] for name, _ in fields), tuple(fields), frozenset(name for name, _ in fields)
+
+
 async def add_many(instances: list[M], connection: Any = None) -> list[M]:
     """Insert new model objects of one model, as :func:`add` does, in one statement per
     :data:`INSERT_MANY_ROWS`; each gets its id. (A page of polled Events costs one insert.)"""
     if not instances:
         return instances
     model, meta = type(instances[0]), instances[0]._meta
-    fields = [(column, name) for column, name in meta.fields_db_projection.items() if not meta.fields_map[column].generated]
-    columns = tuple(name for _, name in fields)
+    columns, fields, _ = _insert_plan(model)
     for start in range(0, len(instances), INSERT_MANY_ROWS):
         chunk = instances[start:start + INSERT_MANY_ROWS]
-        values = [meta.fields_map[column].to_db_value(getattr(i, column), i) for i in chunk for column, _ in fields]
+        values = [field.to_db_value(getattr(i, name), i) for i in chunk for name, field in fields]
         rows = await fetch(_insert_many_sql(model, columns, len(chunk)), values, connection)
         if len(rows) != len(chunk):
             raise RuntimeError(f"inserting {len(chunk)} {meta.db_table} rows returned {len(rows)} ids")
@@ -229,14 +236,6 @@ def _insert_many_sql(model: type[Model], columns: tuple[str, ...], count: int) -
     names = ",".join(f'"{c}"' for c in columns)
     places = ",".join([f"({','.join('?' for _ in columns)})"] * count)
     return f'INSERT INTO "{model._meta.db_table}" ({names}) VALUES {places} RETURNING "id"'
-
-
-@cache
-def _insert_plan(model: type[Model]) -> tuple[tuple[str, ...], tuple[tuple[str, Any], ...], frozenset[str]]:
-    """The columns an INSERT of ``model`` writes, each one's field (with its name), the names."""
-    meta = model._meta
-    fields = [(name, meta.fields_map[name]) for name in meta.fields_db_projection if not meta.fields_map[name].generated]
-    return tuple(meta.fields_db_projection[name] for name, _ in fields), tuple(fields), frozenset(name for name, _ in fields)
 
 
 async def insert(model: type[Model], connection: Any = None, **values: Any) -> int:
