@@ -7,15 +7,16 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
-from connect_hub.http_backend import AsyncioBackend
+from connect_hub.http_pool import AiohttpPool
 
 
 def transport(**options: object) -> httpx.AsyncHTTPTransport:
     """httpx's HTTP transport (``options`` as ``httpx.AsyncHTTPTransport`` takes them: limits,
-    TLS verification, retries) on asyncio's own streams (:mod:`connect_hub.http_backend`), for
+    TLS verification) with its requests sent through aiohttp (:mod:`connect_hub.http_pool`), for
     connectors' API clients: ``httpx.AsyncClient(transport=transport(limits=...))``."""
     made = httpx.AsyncHTTPTransport(**options)  # type: ignore[arg-type]
-    made._pool._network_backend = AsyncioBackend()  # httpx 0.28 builds the pool without asking for one
+    built = made._pool  # httpx 0.28 builds httpcore's pool itself: its settings are the options'
+    made._pool = AiohttpPool(built._ssl_context, built._max_connections, built._keepalive_expiry)  # type: ignore[assignment]
     return made
 
 
