@@ -9,11 +9,17 @@ import httpx
 
 from connect_hub.http_pool import AiohttpPool
 
+POOL_OPTIONS = frozenset({"limits", "verify", "cert", "trust_env"})
+"""The ``httpx.AsyncHTTPTransport`` options :class:`AiohttpPool` honours; any other (a proxy,
+retries, a socket option) is refused rather than dropped."""
+
 
 def transport(**options: object) -> httpx.AsyncHTTPTransport:
     """httpx's HTTP transport (``options`` as ``httpx.AsyncHTTPTransport`` takes them: limits,
     TLS verification) with its requests sent through aiohttp (:mod:`connect_hub.http_pool`), for
     connectors' API clients: ``httpx.AsyncClient(transport=transport(limits=...))``."""
+    if unsupported := options.keys() - POOL_OPTIONS:
+        raise TypeError(f"the connectors' transport does not take {', '.join(sorted(unsupported))}")
     made = httpx.AsyncHTTPTransport(**options)  # type: ignore[arg-type]
     built = made._pool  # httpx 0.28 builds httpcore's pool itself: its settings are the options'
     made._pool = AiohttpPool(built._ssl_context, built._max_connections, built._keepalive_expiry)  # type: ignore[assignment]
