@@ -1,5 +1,8 @@
 """Opening, migrating and closing the store on SQLite (default) or PostgreSQL.
 
+Each has an engine of its own, a Tortoise client with what the hot path needs changed:
+:mod:`connect_hub.store.sqlite_engine` and :mod:`connect_hub.store.postgres_engine`.
+
 The ORM lives on one event loop per process (see :mod:`connect_hub.runtime`), where every actor
 runs; Tortoise's global fallback context makes it visible to every task on that loop.
 """
@@ -13,6 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from tortoise import Tortoise, context
 from tortoise.backends.base import executor
+from tortoise.backends.base.config_generator import expand_db_url
 
 APP = "hub"
 MODELS_MODULE = "connect_hub.store.models"
@@ -36,7 +40,8 @@ def tortoise_config(url: str) -> dict[str, Any]:
         credentials = {"file_path": path, **SQLITE_PRAGMAS, **dict(parse_qsl(parts.query))}
         connection: Any = {"engine": "connect_hub.store.sqlite_engine", "credentials": credentials}
     elif parts.scheme in ("postgres", "postgresql", "asyncpg"):
-        connection = url.replace(f"{parts.scheme}://", "postgres://", 1)
+        connection = expand_db_url(url.replace(f"{parts.scheme}://", "postgres://", 1))
+        connection["engine"] = "connect_hub.store.postgres_engine"
     else:
         raise ValueError(f"unsupported store URL scheme {parts.scheme!r}: use sqlite:// or postgres://")
     return {
