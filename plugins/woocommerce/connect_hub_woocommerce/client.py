@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import httpx
-from connect_hub import http
+from connect_hub import http, jsontext
 from connect_hub.errors import PermanentError, TransientError
 from connect_hub.http import parse_retry_after
 from connect_hub.secrets import redact
@@ -357,7 +357,7 @@ class WooClient:
 
     def _parse(self, response: httpx.Response, method: str, path: str) -> Any:
         try:
-            return json.loads(response.content)
+            return jsontext.loads(response.content)
         except ValueError:  # also UnicodeDecodeError
             raise TransientError(
                 f"{self.name}: {method} {path} answered {response.status_code} with a body that "

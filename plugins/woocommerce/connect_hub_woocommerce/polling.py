@@ -17,10 +17,10 @@ A page's cursor only covers what was yielded up to it, so a crash resumes withou
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
+from connect_hub import jsontext
 from connect_hub.contracts import PolledItem, PollPage
 from connect_hub.manifest import DataType
 
@@ -64,8 +64,7 @@ def advance(cursor: str | None, items: list[Json]) -> str | None:
 
 def item(topic: str, data: Json) -> PolledItem:
     """One polled resource as an item (compact JSON, non-ASCII kept)."""
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-    return PolledItem(topic=topic, body=body)
+    return PolledItem(topic=topic, body=jsontext.dumps(data))
 
 
 async def poll(
