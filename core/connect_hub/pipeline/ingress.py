@@ -16,9 +16,9 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from tortoise import connections
-
+from connect_hub.store import rows
 from connect_hub.store.models import Event, EventState
 
 log = logging.getLogger(__name__)
@@ -48,25 +48,30 @@ class NewEvent:
         return [self.account, self.integration, self.topic[:100], headers, self.body, EventState.PENDING.value, 0, received_at]
 
 
-async def insert_events(events: list[NewEvent]) -> list[int]:
-    """Commit ``events`` with one multi-row insert; their ids, in the order given.
+async def insert_events(events: list[NewEvent], connection: Any = None) -> list[int]:
+    """Insert ``events`` with one multi-row insert (per :data:`~connect_hub.store.rows.INSERT_MANY_ROWS`),
+    in ``connection``'s transaction if given, else committed at once; their ids, in the order given.
 
     One statement inserts the rows in the order of its VALUES, each taking the next id, so the
     ids sorted are the events' ids in that order (other writers' rows may come in between).
     """
-    client = connections.get("default")
+    client = rows.client(connection)
     postgres = client.capabilities.dialect == "postgres"
     width = len(EVENT_COLUMNS)
-    rows, values = [], []
-    received_at = datetime.now(UTC)
-    for n, event in enumerate(events):
-        values += event.row(received_at)
-        places = (f"${n * width + i + 1}" for i in range(width)) if postgres else ("?" for _ in range(width))
-        rows.append(f"({','.join(places)})")
     columns = ",".join(f'"{c}"' for c in EVENT_COLUMNS)
-    sql = f'INSERT INTO "{Event._meta.db_table}" ({columns}) VALUES {",".join(rows)} RETURNING "id"'
-    returned = await client.execute_query_dict(sql, values)
-    return sorted(row["id"] for row in returned)
+    received_at = datetime.now(UTC)
+    ids: list[int] = []
+    for start in range(0, len(events), rows.INSERT_MANY_ROWS):
+        chunk = events[start:start + rows.INSERT_MANY_ROWS]
+        places, values = [], []
+        for n, event in enumerate(chunk):
+            values += event.row(received_at)
+            marks = (f"${n * width + i + 1}" for i in range(width)) if postgres else ("?" for _ in range(width))
+            places.append(f"({','.join(marks)})")
+        sql = f'INSERT INTO "{Event._meta.db_table}" ({columns}) VALUES {",".join(places)} RETURNING "id"'
+        returned = await client.execute_query_dict(sql, values)
+        ids += sorted(row["id"] for row in returned)
+    return ids
 
 
 async def store_event(account: str, integration: str, topic: str, headers: Mapping[str, str], body: bytes) -> int:

@@ -1,8 +1,9 @@
 """Polling: page through what changed in an integration and store each item as an Event.
 
-Each page's Events (one multi-row insert) and the cursor after it are committed together, so a
-crash mid-poll resumes after the last stored page and loses nothing. A lease on the cursor row
-keeps two pollers from running the same poll.
+Each page's Events (one multi-row insert, as webhooks' are:
+:func:`~connect_hub.pipeline.ingress.insert_events`) and the cursor after it are committed
+together, so a crash mid-poll resumes after the last stored page and loses nothing. A lease on
+the cursor row keeps two pollers from running the same poll.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from tortoise.transactions import in_transaction
 from connect_hub.account import Account
 from connect_hub.contracts import PollPage
 from connect_hub.manifest import DataType
+from connect_hub.pipeline.ingress import NewEvent, insert_events
 from connect_hub.secrets import redact
-from connect_hub.store import rows
-from connect_hub.store.models import Cursor, Event
+from connect_hub.store.models import Cursor
 
 log = logging.getLogger(__name__)
+POLLED = {"x-hub-source": "poll"}
+"""The headers of a polled Event (a webhook's are the kept ones of its request)."""
 
 
 def polled_flows(account: Account) -> list[tuple[str, DataType, float]]:
@@ -83,11 +86,9 @@ async def run_poll(
         if pages is not None:
             async for page in pages:
                 async with in_transaction() as conn:
-                    events = [
-                        Event(account=account.name, integration=integration_name, topic=item.topic[:100], headers={"x-hub-source": "poll"}, body=item.body)
-                        for item in page.items
-                    ]
-                    ids = [event.id for event in await rows.add_many(events, conn)]
+                    ids = await insert_events([
+                        NewEvent(account.name, integration_name, item.topic, POLLED, item.body) for item in page.items
+                    ], conn)
                     lease = datetime.now(UTC) + timedelta(seconds=account.config.polling.lease)
                     await Cursor.filter(id=cursor.id).using_db(conn).update(position=page.cursor, lease_until=lease)
                 cursor.position = page.cursor

@@ -213,7 +213,7 @@ def _insert_plan(model: type[Model]) -> tuple[tuple[str, ...], tuple[tuple[str, 
 
 async def add_many(instances: list[M], connection: Any = None) -> list[M]:
     """Insert new model objects of one model, as :func:`add` does, in one statement per
-    :data:`INSERT_MANY_ROWS`; each gets its id. (A page of polled Events costs one insert.)"""
+    :data:`INSERT_MANY_ROWS`; each gets its id."""
     if not instances:
         return instances
     model, meta = type(instances[0]), instances[0]._meta
