@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import typing
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from connect_hub.canonical import Contact, Order, OrderLine, Product, Stock, load
+from connect_hub.canonical import (
+    MODELS,
+    Contact,
+    Order,
+    OrderLine,
+    Product,
+    Stock,
+    content_hash,
+    load,
+)
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel
 
 
 def an_order(**changes) -> Order:
@@ -38,3 +53,48 @@ def test_match_keys_link_products_by_sku_or_barcode_and_contacts_by_email() -> N
 
 def test_a_variation_carries_its_parent() -> None:
     assert Product(sku="TEE-RED-M", parent_sku="TEE").parent_sku == "TEE"
+
+
+# --- the hash's bytes: what every stored hash was made of ------------------------------------
+
+def reference_hash(content: object) -> str:
+    """The hash as the hub has always made it: the standard library's JSON text."""
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+CONTENT = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(), CONTENT, max_size=6))
+def test_the_hash_is_made_of_the_standard_librarys_json_text(content: dict) -> None:
+    assert content_hash(content) == reference_hash(content)
+
+
+def test_an_orders_hash_is_the_one_earlier_versions_stored() -> None:
+    """Made by the hub before it wrote the hash's JSON with orjson (non-ASCII text, an integer
+    beyond 64 bits, which the standard library writes instead)."""
+    order = an_order(email="zoë@example.com", lines=[OrderLine(sku="Ä-1", quantity=2**70)])
+    assert order.content_hash() == "c1fb865d5dee6925d2eb29624875b5592dfbd1973d2f597aca75b293434349c8"
+
+
+def floats_in(annotation: object, seen: set[type]) -> list[str]:
+    """Where a float may sit in a field annotation (through lists, dicts, unions, nested models)."""
+    if annotation is float:
+        return ["float"]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if annotation in seen:
+            return []
+        seen.add(annotation)
+        return [f"{annotation.__name__}.{name}: {where}" for name, field in annotation.model_fields.items()
+                for where in floats_in(field.annotation, seen)]
+    return [where for argument in typing.get_args(annotation) for where in floats_in(argument, seen)]
+
+
+def test_no_canonical_field_is_a_float_whose_notation_would_change_the_hash() -> None:
+    assert [where for model in MODELS.values() for where in floats_in(model, set())] == []
