@@ -51,6 +51,20 @@ async def test_create_order_posts_the_payload_with_the_key(client, httpx_mock: H
     assert json.loads(request.content) == PAYLOAD
 
 
+async def test_orders_are_placed_under_a_base_url_with_a_path_and_non_ascii_kept(httpx_mock: HTTPXMock):
+    httpx_mock.add_response(method="POST", url=f"{BASE}/hub/wh/api/v1/orders", status_code=201, json=CREATED)
+    payload = {**PAYLOAD, "shipping_address": {"name": "Zoë Ødegård", "city": "Łódź"}}
+    client = WarehouseClient(f"{BASE}/hub/wh/", KEY)
+    try:
+        assert await client.place_order(payload) == (CREATED, True)
+    finally:
+        await client.aclose()
+    [request] = httpx_mock.get_requests()
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["Content-Length"] == str(len(request.content))
+    assert json.loads(request.content) == payload
+
+
 async def test_create_order_existing_reference_200_is_success(client, httpx_mock: HTTPXMock):
     httpx_mock.add_response(method="POST", url=f"{BASE}/api/v1/orders", json=CREATED)
 
