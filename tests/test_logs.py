@@ -23,6 +23,16 @@ from support import (
 )
 
 
+async def test_the_http_clients_requests_are_not_logged_line_by_line(capsys: pytest.CaptureFixture[str]) -> None:
+    logs.configure("INFO")
+    async with httpx.AsyncClient(transport=httpx.MockTransport(lambda request: httpx.Response(201))) as client:
+        await client.post("https://warehouse.example/api/v1/orders", content=b"{}")
+    logging.getLogger("connect_hub.test").info("the hub's own line")
+    err = capsys.readouterr().err
+    assert "the hub's own line" in err
+    assert "HTTP Request" not in err and "warehouse.example" not in err
+
+
 def test_each_task_logs_its_own_fields_as_json(capsys: pytest.CaptureFixture[str]) -> None:
     logs.configure("INFO", "json", account="acme")
     try:
