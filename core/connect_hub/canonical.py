@@ -13,12 +13,16 @@ from abc import abstractmethod
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from connect_hub.manifest import DataType
+
+Count = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+"""A quantity: an integer of 64 bits at most, which the store's JSON (orjson; PostgreSQL's
+``bigint``) keeps exactly; a source that sends a bigger one has its object refused as it is read."""
 
 
 class Canonical(BaseModel):
@@ -104,7 +108,7 @@ class Product(Canonical):
     parent_sku: str | None = None
     attributes: dict[str, str] = Field(default_factory=dict)
     manage_stock: bool = False
-    stock_quantity: int | None = None
+    stock_quantity: Count | None = None
 
     def match_key(self) -> str:
         if self.sku:
@@ -120,9 +124,9 @@ class Stock(Canonical):
     data_type: ClassVar[DataType] = DataType.STOCKS
 
     sku: str
-    quantity: int
+    quantity: Count
     """Available to sell: what the source reports, less ``unsent`` when the hub subtracts it."""
-    unsent: int = 0
+    unsent: Count = 0
     """Quantities of orders sold but not yet received by the stock source (already subtracted)."""
 
     def match_key(self) -> str:
@@ -146,7 +150,7 @@ class OrderLine(BaseModel):
 
     sku: str | None
     name: str = ""
-    quantity: int
+    quantity: Count
     unit_price: Decimal = Decimal(0)
     total: Decimal = Decimal(0)
     product_record_id: int | None = None
