@@ -195,3 +195,24 @@ async def test_one_orders_webhooks_in_one_batch_reordered_duplicated_and_in_one_
     assert record.version == 3  # created, then the two edits of the same second; the older and the duplicate change nothing
     planned = await Delivery.filter(id__in=imported.deliveries).order_by("version")
     assert [d.version for d in planned] == [1, 2, 3]
+
+
+async def test_a_batchs_ledger_keeps_each_events_outcome_in_order_with_the_version_it_saw(store: str) -> None:
+    """The batch's entries are written together at its end: each as its record was when noted."""
+    account = make_account()
+
+    def version(status: str, modified: str) -> bytes:
+        return order_body(id=801, number="801", status=status, date_modified=modified, date_modified_gmt=modified)
+
+    later = version("completed", "2026-11-27T22:20:00")
+    ids = [await store_event(account.name, "shop", "order.updated", {}, body) for body in (
+        later, version("processing", "2026-11-27T22:13:56"), later,
+        version("on-hold", "2026-11-27T22:20:00"), version("cancelled", "2026-11-27T22:20:00"),
+    )]
+    await importing.import_events(account, ids)
+    [record] = await Record.filter(account=account.name, data_type="orders")
+    entries = await LedgerEntry.filter(record_id=record.id).order_by("id")
+    assert [(e.event_id, e.outcome, e.version) for e in entries] == [
+        (ids[0], "created", 1), (ids[1], "older", 1), (ids[2], "unchanged", 1), (ids[3], "updated", 2), (ids[4], "updated", 3),
+    ]
+    assert [e.data["status"] if e.data else None for e in entries] == ["completed", None, None, "on_hold", "cancelled"]

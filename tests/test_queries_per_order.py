@@ -23,9 +23,9 @@ from query_count import batch_export_statements, batch_import_statements, order_
 from support import ENV, account_yaml, raw_sample
 
 INGEST_BUDGET = 1
-IMPORT_BUDGET = 14
+IMPORT_BUDGET = 13
 EXPORT_BUDGET = 7
-BATCH_IMPORT_BUDGET = 11
+BATCH_IMPORT_BUDGET = 9
 """Statements per order when ten orders are imported together (one import batch)."""
 BATCH_EXPORT_BUDGET = 5
 """Statements per order when their ten deliveries are exported together (one export batch)."""

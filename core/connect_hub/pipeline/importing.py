@@ -124,7 +124,8 @@ async def import_events(account: Account, event_ids: list[int]) -> Imported:
 
     Each batch is claimed in one statement, committed before the work (so an event that kills
     its worker is still counted), then imported in one transaction: each event's objects as
-    :func:`import_event` does, its end state written in the same commit. Should anything in the
+    :func:`import_event` does, its end state written in the same commit, the batch's ledger
+    entries in one insert at its end (:func:`connect_hub.pipeline.ledger.together`). Should anything in the
     batch raise (a write in flight, the store, a defect), the transaction is undone and the
     events are imported one at a time, each in a transaction of its own, so one event's trouble
     is its own.
@@ -196,7 +197,7 @@ async def _import_together(account: Account, batch: list[_Parsed]) -> _Progress:
     """Import the events of ``batch`` in one transaction; what they came to, together."""
     together = _Progress()
     done: list[int] = []
-    async with in_transaction():
+    async with in_transaction(), ledger.together():
         for parsed in batch:
             logs.bind(integration=parsed.event.integration, event_id=parsed.event.id)
             progress = await _import_parsed(account, parsed)
@@ -219,7 +220,7 @@ async def _import_alone(account: Account, parsed: _Parsed, imported: Imported) -
     logs.bind(integration=event.integration, event_id=event.id)
     for attempt in (1, 2):
         try:
-            async with in_transaction():
+            async with in_transaction(), ledger.together():
                 progress = await _import_parsed(account, parsed)
                 if not progress.finished:
                     await _finish(event, EventState.DONE, "; ".join(progress.notes) or None)

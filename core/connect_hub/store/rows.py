@@ -242,7 +242,14 @@ async def insert(model: type[Model], connection: Any = None, **values: Any) -> i
     """Insert one ``model`` row from field values, as :func:`create` does (defaults, ``auto_now``
     times, the ORM's conversions) but without making a model object; its id. For the rows the
     caller never reads back as objects: ledger entries, deliveries, new links."""
-    columns, fields, names = _insert_plan(model)
+    [found] = await fetch(_insert_many_sql(model, _insert_plan(model)[0], 1), row_of(model, values), connection)
+    return int(found["id"])
+
+
+def row_of(model: type[Model], values: dict[str, Any]) -> list[Any]:
+    """The values of an INSERT of ``model`` (:func:`insert`), converted as the ORM converts them
+    there and then (a JSON field's value is its text from now on)."""
+    _, fields, names = _insert_plan(model)
     if unknown := values.keys() - names:
         raise TypeError(f"{model.__name__} has no field {', '.join(sorted(unknown))}")
     now = datetime.now(UTC)
@@ -252,8 +259,15 @@ async def insert(model: type[Model], connection: Any = None, **values: Any) -> i
         if getattr(field, "auto_now", False) or (getattr(field, "auto_now_add", False) and value is None):
             value = now
         row.append(field.to_db_value(value, None))
-    [found] = await fetch(_insert_many_sql(model, columns, 1), row, connection)
-    return int(found["id"])
+    return row
+
+
+async def insert_rows(model: type[Model], made: list[list[Any]], connection: Any = None) -> None:
+    """Insert rows made by :func:`row_of`, in their order, one statement per :data:`INSERT_MANY_ROWS`."""
+    columns = _insert_plan(model)[0]
+    for start in range(0, len(made), INSERT_MANY_ROWS):
+        chunk = made[start:start + INSERT_MANY_ROWS]
+        await fetch(_insert_many_sql(model, columns, len(chunk)), [value for row in chunk for value in row], connection)
 
 
 async def create(model: type[M], connection: Any = None, **values: Any) -> M:
