@@ -13,16 +13,20 @@ from abc import abstractmethod
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar
+from typing import Any, ClassVar
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import PydanticUndefined
 
 from connect_hub.manifest import DataType
 
-Count = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
-"""A quantity: an integer of 64 bits at most, which the store's JSON (orjson; PostgreSQL's
-``bigint``) keeps exactly; a source that sends a bigger one has its object refused as it is read."""
+
+def count(default: Any = PydanticUndefined) -> Any:
+    """A quantity's field: an integer of 64 bits at most, which the store's JSON (orjson;
+    PostgreSQL's ``bigint``) keeps exactly; a source that sends a bigger one has its object
+    refused as it is read. Required unless given a ``default``."""
+    return Field(default, ge=-(2**63), le=2**63 - 1)
 
 
 class Canonical(BaseModel):
@@ -108,7 +112,7 @@ class Product(Canonical):
     parent_sku: str | None = None
     attributes: dict[str, str] = Field(default_factory=dict)
     manage_stock: bool = False
-    stock_quantity: Count | None = None
+    stock_quantity: int | None = count(None)
 
     def match_key(self) -> str:
         if self.sku:
@@ -124,9 +128,9 @@ class Stock(Canonical):
     data_type: ClassVar[DataType] = DataType.STOCKS
 
     sku: str
-    quantity: Count
+    quantity: int = count()
     """Available to sell: what the source reports, less ``unsent`` when the hub subtracts it."""
-    unsent: Count = 0
+    unsent: int = count(0)
     """Quantities of orders sold but not yet received by the stock source (already subtracted)."""
 
     def match_key(self) -> str:
@@ -150,7 +154,7 @@ class OrderLine(BaseModel):
 
     sku: str | None
     name: str = ""
-    quantity: Count
+    quantity: int = count()
     unit_price: Decimal = Decimal(0)
     total: Decimal = Decimal(0)
     product_record_id: int | None = None
