@@ -216,3 +216,19 @@ async def test_a_batchs_ledger_keeps_each_events_outcome_in_order_with_the_versi
         (ids[0], "created", 1), (ids[1], "older", 1), (ids[2], "unchanged", 1), (ids[3], "updated", 2), (ids[4], "updated", 3),
     ]
     assert [e.data["status"] if e.data else None for e in entries] == ["completed", None, None, "on_hold", "cancelled"]
+
+
+async def test_a_value_the_canonical_model_refuses_fails_its_event_naming_the_field_without_a_traceback(
+    store: str, caplog: pytest.LogCaptureFixture,
+) -> None:
+    account = make_account()
+    data = json.loads(order_body(id=802, number="802"))
+    data["line_items"][0]["quantity"] = 10**20  # more than any store keeps exactly
+    bad = await store_event(account.name, "shop", "order.updated", {}, json.dumps(data).encode())
+    [good] = await orders(account, [803])
+    await importing.import_events(account, [bad, good])
+    failed, done = await Event.get(id=bad), await Event.get(id=good)
+    assert (failed.state, done.state) == ("failed", "done")
+    assert f"event {bad} (order.updated) from shop: the OrderLine it holds is invalid: quantity: " in failed.last_error
+    assert "less than or equal to 9223372036854775807 (it was 100000000000000000000)" in failed.last_error
+    assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info], "no defect logged"

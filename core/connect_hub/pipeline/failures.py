@@ -9,6 +9,7 @@ or unreachable, the network, a remote that asks to wait) is tried again.
 from __future__ import annotations
 
 import httpx
+from pydantic import ValidationError
 from tortoise.exceptions import IntegrityError, OperationalError
 
 from connect_hub.errors import HubError, PermanentError, TransientError
@@ -38,6 +39,17 @@ def export_may_recover(exc: BaseException) -> bool:
     if isinstance(exc, httpx.HTTPStatusError):
         return exc.response.status_code in (408, 429) or exc.response.status_code >= 500
     return store_may_recover(exc)
+
+
+def invalid(exc: ValidationError) -> str:
+    """What a connector read that the canonical model refuses, field by field: ``quantity:
+    Input should be less than or equal to 9223372036854775807 (it was 100000000000000000000)``."""
+    problems = []
+    for error in exc.errors(include_url=False)[:5]:
+        where = ".".join(str(part) for part in error["loc"]) or exc.title
+        problems.append(f"{where}: {error['msg']} (it was {error.get('input')!r:.80})")
+    more = f"; and {exc.error_count() - 5} more" if exc.error_count() > 5 else ""
+    return f"the {exc.title} it holds is invalid: {'; '.join(problems)}{more}"
 
 
 def cause(exc: BaseException) -> str:

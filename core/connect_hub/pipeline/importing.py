@@ -30,7 +30,8 @@ integration sends about the record may be the write itself coming back before it
 kept: such an import waits (:class:`ImportDeferred`) until the write has settled.
 
 **Failures.** What cannot be mapped, kept or merged fails the event at once, with a sentence
-naming the object and the cause; a store hiccup leaves it pending for the sweeper, and only a
+naming the object and the cause (a value the canonical model refuses, from any connector,
+is named with its field, as a mapping failure and not as a defect); a store hiccup leaves it pending for the sweeper, and only a
 worker that died during the import counts toward ``MAX_IMPORT_ATTEMPTS``.
 """
 
@@ -40,6 +41,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from pydantic import ValidationError
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
@@ -53,7 +55,7 @@ from connect_hub.errors import HubError
 from connect_hub.manifest import DataType, Direction
 from connect_hub.pipeline import ledger
 from connect_hub.pipeline.decisions import Pending, record_decision, run_effects
-from connect_hub.pipeline.failures import cause, store_may_recover
+from connect_hub.pipeline.failures import cause, invalid, store_may_recover
 from connect_hub.pipeline.routing import plan_deliveries
 from connect_hub.rules import Decision
 from connect_hub.secrets import redact
@@ -182,6 +184,9 @@ async def _parse(account: Account, event: Event) -> _Parsed | None:
     )
     try:
         incoming = await account.plugins.parse_event(integration, raw)
+    except ValidationError as exc:  # what the connector read does not fit the canonical model
+        await _fail(account, event, f"event {event.id} ({event.topic}) from {integration.name}: {invalid(exc)}")
+        return None
     except Exception as exc:  # noqa: BLE001 - a parse failure fails the event, a hiccup leaves it pending
         if store_may_recover(exc):
             log.warning("event %s from %s waits: the store is unavailable (%s)", event.id, integration.name, exc)
