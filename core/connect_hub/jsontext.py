@@ -4,9 +4,10 @@ orjson reads and writes JSON several times faster than :mod:`json`, and writes w
 ``json.dumps(value, ensure_ascii=False, separators=(",", ":"))`` writes, but for the notation of
 some small floats (``0.00001`` where :mod:`json` writes ``1e-05``: the same number). So it is for
 JSON that is read again, not for bytes that are hashed (:func:`connect_hub.canonical.content_hash`
-uses orjson only because canonical content holds no float). It refuses a few things the standard library takes: integers beyond 64 bits
-(written), lone surrogates and ``NaN`` (read); for those, both functions fall back to
-:mod:`json`, so no input a connector read before is refused now. One thing it does not refuse:
+uses orjson only because canonical content holds no float). It refuses a few things the
+standard library takes: integers beyond 64 bits (written), lone surrogates and ``NaN`` (read);
+for those, both functions fall back to :mod:`json`, so no input a connector read before is
+refused now. One thing it does not refuse:
 it *reads* an integer beyond 64 bits as a float. PHP's JSON never holds one (its integers are 64
 bits), so a WooCommerce answer reads the same; for an API that may send one, use :mod:`json`.
 (Tortoise uses orjson for its JSON fields on its own once it is installed.)

@@ -30,9 +30,10 @@ integration sends about the record may be the write itself coming back before it
 kept: such an import waits (:class:`ImportDeferred`) until the write has settled.
 
 **Failures.** What cannot be mapped, kept or merged fails the event at once, with a sentence
-naming the object and the cause (a value the canonical model refuses, from any connector,
-is named with its field, as a mapping failure and not as a defect); a store hiccup leaves it pending for the sweeper, and only a
-worker that died during the import counts toward ``MAX_IMPORT_ATTEMPTS``.
+naming the object and the cause (a value the canonical model refuses, from any connector, is
+named with its field, as a mapping failure and not as a defect); a store hiccup leaves it
+pending for the sweeper, and only a worker that died during the import counts toward
+``MAX_IMPORT_ATTEMPTS``.
 """
 
 from __future__ import annotations
@@ -127,10 +128,10 @@ async def import_events(account: Account, event_ids: list[int]) -> Imported:
     Each batch is claimed in one statement, committed before the work (so an event that kills
     its worker is still counted), then imported in one transaction: each event's objects as
     :func:`import_event` does, its end state written in the same commit, the batch's ledger
-    entries in one insert at its end (:func:`connect_hub.pipeline.ledger.together`). Should anything in the
-    batch raise (a write in flight, the store, a defect), the transaction is undone and the
-    events are imported one at a time, each in a transaction of its own, so one event's trouble
-    is its own.
+    entries in one insert at its end (:func:`connect_hub.pipeline.ledger.together`). Should
+    anything in the batch raise (a write in flight, the store, a defect), the transaction is
+    undone and the events are imported one at a time, each in a transaction of its own, so one
+    event's trouble is its own.
     """
     imported = Imported()
     ids = sorted(set(event_ids))

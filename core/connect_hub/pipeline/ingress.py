@@ -49,29 +49,10 @@ class NewEvent:
 
 
 async def insert_events(events: list[NewEvent], connection: Any = None) -> list[int]:
-    """Insert ``events`` with one multi-row insert (per :data:`~connect_hub.store.rows.INSERT_MANY_ROWS`),
-    in ``connection``'s transaction if given, else committed at once; their ids, in the order given.
-
-    One statement inserts the rows in the order of its VALUES, each taking the next id, so the
-    ids sorted are the events' ids in that order (other writers' rows may come in between).
-    """
-    client = rows.client(connection)
-    postgres = client.capabilities.dialect == "postgres"
-    width = len(EVENT_COLUMNS)
-    columns = ",".join(f'"{c}"' for c in EVENT_COLUMNS)
+    """Insert ``events`` with multi-row inserts (:func:`~connect_hub.store.rows.insert_rows`), in
+    ``connection``'s transaction if given, else committed at once; their ids, in the order given."""
     received_at = datetime.now(UTC)
-    ids: list[int] = []
-    for start in range(0, len(events), rows.INSERT_MANY_ROWS):
-        chunk = events[start:start + rows.INSERT_MANY_ROWS]
-        places, values = [], []
-        for n, event in enumerate(chunk):
-            values += event.row(received_at)
-            marks = (f"${n * width + i + 1}" for i in range(width)) if postgres else ("?" for _ in range(width))
-            places.append(f"({','.join(marks)})")
-        sql = f'INSERT INTO "{Event._meta.db_table}" ({columns}) VALUES {",".join(places)} RETURNING "id"'
-        returned = await client.execute_query_dict(sql, values)
-        ids += sorted(row["id"] for row in returned)
-    return ids
+    return await rows.insert_rows(Event, [event.row(received_at) for event in events], connection, columns=EVENT_COLUMNS)
 
 
 async def store_event(account: str, integration: str, topic: str, headers: Mapping[str, str], body: bytes) -> int:

@@ -262,12 +262,20 @@ def row_of(model: type[Model], values: dict[str, Any]) -> list[Any]:
     return row
 
 
-async def insert_rows(model: type[Model], made: list[list[Any]], connection: Any = None) -> None:
-    """Insert rows made by :func:`row_of`, in their order, one statement per :data:`INSERT_MANY_ROWS`."""
-    columns = _insert_plan(model)[0]
+async def insert_rows(model: type[Model], made: list[list[Any]], connection: Any = None, *,
+                      columns: tuple[str, ...] | None = None) -> list[int]:
+    """Insert rows of ``model`` (as :func:`row_of` makes them, or of ``columns``), one statement
+    per :data:`INSERT_MANY_ROWS`; their ids, in the order given.
+
+    One statement inserts its rows in the order of its VALUES, each taking the next id, so the
+    ids sorted are the rows' ids in that order (other writers' rows may come in between)."""
+    columns = columns or _insert_plan(model)[0]
+    ids: list[int] = []
     for start in range(0, len(made), INSERT_MANY_ROWS):
         chunk = made[start:start + INSERT_MANY_ROWS]
-        await fetch(_insert_many_sql(model, columns, len(chunk)), [value for row in chunk for value in row], connection)
+        found = await fetch(_insert_many_sql(model, columns, len(chunk)), [value for row in chunk for value in row], connection)
+        ids += sorted(row["id"] for row in found)
+    return ids
 
 
 async def create(model: type[M], connection: Any = None, **values: Any) -> M:
