@@ -1,8 +1,9 @@
 """The scheduler: on a timer, re-sends stale work, abandons stale checkouts, starts due polls
-and maintenance passes.
+and maintenance passes, and keeps the store's planner statistics.
 
-One per hub: with a Redis broker the processes elect it through a Redis lock. It only sends
-messages; the work itself runs in the actors.
+One per hub: with a Redis broker the processes elect it through a Redis lock. It sends
+messages, and the work itself runs in the actors; but for the statistics, which it keeps
+itself (:mod:`connect_hub.store.statistics`): they are wanted most while the queue is long.
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ from connect_hub.pipeline.checkouts import abandon_stale
 from connect_hub.pipeline.polling import due_polls
 from connect_hub.pipeline.sweeper import Stale, find_stale
 from connect_hub.runtime import Runtime
+from connect_hub.store import statistics
 
 log = logging.getLogger(__name__)
+STATISTICS_EVERY = 2.0
+"""Seconds between two looks at the store's statistics (one query of PostgreSQL's counters)."""
 
 _TAKE_OR_RENEW = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
@@ -113,6 +117,21 @@ class Maintenance:
                 self.runtime.actors.maintain.send(name)
 
 
+async def keep_statistics(stop: asyncio.Event, leading: asyncio.Event) -> None:
+    """Every :data:`STATISTICS_EVERY` seconds while this process is the scheduler, analyse the
+    store's tables whose planner statistics are missing or out of date."""
+    while not stop.is_set():
+        if leading.is_set():
+            try:
+                await statistics.refresh()
+            except Exception as exc:  # noqa: BLE001 - the store away: the next look tries again
+                log.warning("the store's statistics were not refreshed: %s", exc)
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=STATISTICS_EVERY)
+        except TimeoutError:
+            pass
+
+
 async def run_scheduler(runtime: Runtime, stop: asyncio.Event) -> None:
     """Tick until ``stop`` is set. With a Redis broker only the lock holder works."""
     config = runtime.config
@@ -120,9 +139,12 @@ async def run_scheduler(runtime: Runtime, stop: asyncio.Event) -> None:
     leadership = None
     if config.broker.startswith("redis"):
         leadership = Leadership(config.broker, f"connect-hub-{config.account}:scheduler", config.sweeper.interval * 3)
+    leading = asyncio.Event()
+    keeper = asyncio.create_task(keep_statistics(stop, leading))
     try:
         while not stop.is_set():
             if leadership is None or await leadership.held():
+                leading.set()
                 try:
                     await sweep_once(runtime)
                     await abandon_checkouts(runtime)
@@ -130,10 +152,14 @@ async def run_scheduler(runtime: Runtime, stop: asyncio.Event) -> None:
                     maintenance.tick()
                 except Exception:
                     log.exception("scheduler tick failed")
+            else:
+                leading.clear()
             try:
                 await asyncio.wait_for(stop.wait(), timeout=config.sweeper.interval)
             except TimeoutError:
                 pass
     finally:
+        keeper.cancel()
+        await asyncio.gather(keeper, return_exceptions=True)
         if leadership is not None:
             await leadership.close()
