@@ -83,6 +83,20 @@ def test_an_orders_hash_is_the_one_earlier_versions_stored() -> None:
     assert order.content_hash() == "4d5e771b6bc1bc3831ad195c8b85599184352a4dbb07d56155d4b4d8afdee84a"
 
 
+def test_what_a_record_keeps_is_the_whole_dump_and_the_content_hash_from_one_dump() -> None:
+    linked = an_order(lines=[OrderLine(sku="A", quantity=1, product_record_id=42)], modified_at=datetime(2026, 1, 1, tzinfo=UTC))
+    objects = [
+        linked, an_order(checkout_reference="shop-cart-7"), Contact(email="Zoë@Example.com", first_name="Zoë"),
+        Product(sku="MUG-1", name="Mug", price=Decimal("4.50")), Stock(sku="MUG-1", quantity=3),
+    ]
+    for obj in objects:
+        data, content = obj.stored()
+        assert (data, content) == (obj.model_dump(mode="json"), obj.content_hash()), type(obj).__name__
+    data, _ = linked.stored()
+    assert data["lines"][0]["product_record_id"] == 42 and data["modified_at"], "the record keeps what the hash leaves out"
+    assert linked.stored()[1] == an_order().content_hash()
+
+
 def test_a_quantity_the_store_cannot_keep_exactly_is_refused_as_the_object_is_read() -> None:
     with pytest.raises(ValueError, match="less than or equal to 9223372036854775807"):
         OrderLine(sku="A", quantity=2**64)

@@ -232,3 +232,30 @@ async def test_a_value_the_canonical_model_refuses_fails_its_event_naming_the_fi
     assert f"event {bad} (order.updated) from shop: the OrderLine it holds is invalid: quantity: " in failed.last_error
     assert "less than or equal to 9223372036854775807 (it was 100000000000000000000)" in failed.last_error
     assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info], "no defect logged"
+
+
+async def test_the_events_of_a_batch_that_end_with_the_same_note_end_in_one_statement_each_with_its_note(
+    store: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The bench's account (and many a shop's): contacts are not imported, and every order says so;
+    an order the hub cannot map ends with its own reason beside them."""
+    text = account_yaml(account=f"t-{uuid.uuid4().hex[:10]}", store="sqlite://unused", warehouse_url="http://127.0.0.1:9")
+    text = text.replace("    preset: shop-with-efulfillment\n", "    preset: shop-with-efulfillment\n    flows: {contacts: {import: false}}\n", 1)
+    account = build_account(parse_config(text, environ=ENV), Plugins.load())
+    finished: list[tuple[list[int], str | None]] = []
+    finish_events = rows.finish_events
+
+    async def recorded(event_ids: list[int], state: Any, message: str | None, connection: Any = None) -> None:
+        finished.append((list(event_ids), message))
+        await finish_events(event_ids, state, message, connection)
+
+    monkeypatch.setattr(rows, "finish_events", recorded)
+    ids = await orders(account, [900, 901, 902])
+    draft = await store_event(account.name, "shop", "order.updated", {}, order_body(id=903, number="903", status="draft"))
+    imported = await importing.import_events(account, [*ids, draft])
+    note = "contacts from shop is not imported (manifest/preset)"
+    assert len(imported.deliveries) == 3
+    assert [(e.id, e.state, e.last_error) for e in await Event.filter(id__in=ids).order_by("id")] == [(i, "done", note) for i in ids]
+    assert finished[0] == (ids, note), "the three with the same note, in one statement"
+    failed = await Event.get(id=draft)
+    assert failed.state == "failed" and "has the status 'draft', which has no hub status" in failed.last_error, "it ends with its own"

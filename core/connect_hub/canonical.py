@@ -45,11 +45,22 @@ class Canonical(BaseModel):
 
     def content(self) -> dict[str, Any]:
         """The JSON-ready content that the hash covers."""
-        return self.model_dump(mode="json", exclude=self.hash_exclude)
+        return self.content_of(self.model_dump(mode="json"))
+
+    def content_of(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The content within ``data``, this object's JSON-ready dump (left as it is): the data
+        without the ``hash_exclude`` fields."""
+        return {name: value for name, value in data.items() if name not in self.hash_exclude}
 
     def content_hash(self) -> str:
         """SHA-256 over the canonical JSON of the content (sorted keys, no whitespace)."""
         return content_hash(self.content())
+
+    def stored(self) -> tuple[dict[str, Any], str]:
+        """What a record keeps of the object, from one dump: its JSON-ready data, and its
+        :meth:`content_hash`."""
+        data = self.model_dump(mode="json")
+        return data, content_hash(self.content_of(data))
 
 
 def content_hash(content: dict[str, Any]) -> str:
@@ -192,11 +203,14 @@ class Order(Canonical):
     def match_key(self) -> str:
         return f"order:{self.reference}"
 
-    def content(self) -> dict[str, Any]:
-        exclude: dict[str, Any] = {"modified_at": True, "lines": {"__all__": {"product_record_id"}}}
-        if not self.checkout_reference:  # orders without one hash as they did before the field
-            exclude["checkout_reference"] = True
-        return self.model_dump(mode="json", exclude=exclude)
+    def content_of(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Without the lines' product links, and without ``checkout_reference`` when there is
+        none: orders without one hash as they did before the field."""
+        content = super().content_of(data)
+        if not self.checkout_reference:
+            del content["checkout_reference"]
+        content["lines"] = [{name: value for name, value in line.items() if name != "product_record_id"} for line in data["lines"]]
+        return content
 
 
 class CheckoutStatus(StrEnum):

@@ -68,9 +68,10 @@ async def link_order_lines(account: Account, order: Order, connection: Any) -> N
         product = Product(sku=line.sku, name=line.name)
         record = await rows.record_by_key(account.name, "products", product.match_key(), connection)
         if record is None:
+            data, content = product.stored()
             record = await rows.create(
                 Record, connection, account=account.name, data_type="products", key=product.match_key(), version=1,
-                hash=product.content_hash(), data=product.model_dump(mode="json"), source=order.source,
+                hash=content, data=data, source=order.source,
             )
             await ledger.note(
                 account.name, record, ledger.CREATED, integration=order.source, content_hash=record.hash,

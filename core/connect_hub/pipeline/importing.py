@@ -127,11 +127,11 @@ async def import_events(account: Account, event_ids: list[int]) -> Imported:
 
     Each batch is claimed in one statement, committed before the work (so an event that kills
     its worker is still counted), then imported in one transaction: each event's objects as
-    :func:`import_event` does, its end state written in the same commit, the batch's ledger
-    entries in one insert at its end (:func:`connect_hub.pipeline.ledger.together`). Should
-    anything in the batch raise (a write in flight, the store, a defect), the transaction is
-    undone and the events are imported one at a time, each in a transaction of its own, so one
-    event's trouble is its own.
+    :func:`import_event` does, its end state written in the same commit (one statement for
+    the events that end with the same note), the batch's ledger entries in one insert at its
+    end (:func:`connect_hub.pipeline.ledger.together`). Should anything in the batch raise (a
+    write in flight, the store, a defect), the transaction is undone and the events are
+    imported one at a time, each in a transaction of its own, so one event's trouble is its own.
     """
     imported = Imported()
     ids = sorted(set(event_ids))
@@ -202,21 +202,18 @@ async def _parse(account: Account, event: Event) -> _Parsed | None:
 async def _import_together(account: Account, batch: list[_Parsed]) -> _Progress:
     """Import the events of ``batch`` in one transaction; what they came to, together."""
     together = _Progress()
-    done: list[int] = []
+    done: dict[str | None, list[int]] = {}
+    """The events done, by what they say (most say nothing, or the same note: contacts not imported)."""
     async with in_transaction(), ledger.together():
         for parsed in batch:
             logs.bind(integration=parsed.event.integration, event_id=parsed.event.id)
             progress = await _import_parsed(account, parsed)
             together.deliveries += progress.deliveries
             together.pending += progress.pending
-            if progress.finished:
-                continue
-            notes = "; ".join(progress.notes) or None
-            if notes is None:
-                done.append(parsed.event.id)
-            else:
-                await _finish(parsed.event, EventState.DONE, notes)
-        await rows.finish_events(done, EventState.DONE, None)
+            if not progress.finished:
+                done.setdefault("; ".join(progress.notes) or None, []).append(parsed.event.id)
+        for notes, event_ids in done.items():
+            await rows.finish_events(event_ids, EventState.DONE, notes)
     return together
 
 
@@ -446,9 +443,10 @@ async def _merge_once(
     written = created = older = False
     if record is None:
         await policy.before_write(account, obj, conn)
+        data, content = obj.stored()
         record = await rows.create(
-            Record, conn, account=account.name, data_type=data_type, key=key, version=1, hash=obj.content_hash(),
-            data=obj.model_dump(mode="json"), source=source, source_modified_at=obj.modified_at, status=status_of(obj),
+            Record, conn, account=account.name, data_type=data_type, key=key, version=1, hash=content,
+            data=data, source=source, source_modified_at=obj.modified_at, status=status_of(obj),
         )
         written = created = True
     elif is_older(obj, record):
@@ -470,8 +468,9 @@ async def _merge_once(
             await policy.before_write(account, obj, conn)
             record.version += 1
             record.key = key
-            record.hash = obj.content_hash()
-            record.data = obj.model_dump(mode="json")
+            data, content = obj.stored()  # as before_write left it (an order's lines point at their products)
+            record.hash = content
+            record.data = data
             record.source = source
             record.source_modified_at = obj.modified_at or record.source_modified_at
             record.status = status_of(obj)
