@@ -8,6 +8,7 @@ waiting for its retry with the reason.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 
@@ -18,7 +19,9 @@ from connect_hub.pipeline import exporting, importing
 from connect_hub.pipeline.ingress import store_event
 from connect_hub.plugins import Plugins
 from connect_hub.store.models import Delivery, Link, Record
-from support import ENV, Warehouse, account_yaml, order_body
+from support import ENV, SAMPLES, Warehouse, account_yaml, order_body
+
+SHIPPING = json.loads(json.loads((SAMPLES / "0013-order_updated.json").read_text())["body_raw"])["shipping"]
 
 
 @pytest.fixture
@@ -84,3 +87,51 @@ async def test_a_warehouse_id_already_linked_undoes_the_batchs_commit_and_each_d
     deliveries = await Delivery.filter(id__in=ids)
     assert len({(d.record_id, d.external_id) for d in deliveries}) == 3
     assert {link.record_id: link.external_id for link in links} == {d.record_id: d.external_id for d in deliveries}
+
+
+async def test_an_order_edited_after_its_export_goes_out_with_new_ones_and_keeps_its_one_warehouse_link(
+    account: Account, warehouse: Warehouse,
+) -> None:
+    [first] = await planned(account, [40])
+    assert [o.state for o in await exporting.export_deliveries(account, [first])] == ["done"]
+    exported = await Delivery.get(id=first)
+    later = "2026-11-28T09:15:00"  # the customer changed her address the next morning
+    edited = await store_event(account.name, "shop", "order.updated", {}, order_body(
+        id=40, number="40", date_modified=later, date_modified_gmt=later,
+        shipping={**SHIPPING, "address_1": "Neue Strasse 2"},
+    ))
+    news = [await store_event(account.name, "shop", "order.updated", {}, order_body(id=n, number=str(n))) for n in (41, 42)]
+    imported = await importing.import_events(account, [edited, *news])
+    assert len(imported.deliveries) == 3
+    outcomes = await exporting.export_deliveries(account, imported.deliveries)
+    assert sorted(o.state for o in outcomes) == ["done"] * 3
+    deliveries = {d.record_id: d for d in await Delivery.filter(id__in=imported.deliveries)}
+    again = deliveries[exported.record_id]
+    assert (again.action, again.external_id, again.version) == ("updated", exported.external_id, 2)
+    assert sorted(d.action for d in deliveries.values()) == ["created", "created", "updated"]
+    links = await Link.filter(account=account.name, integration="warehouse", alias=False)
+    assert sorted((link.record_id, link.external_id) for link in links) == sorted((d.record_id, d.external_id) for d in deliveries.values())
+    records = {r.id: r for r in await Record.filter(id__in=list(deliveries))}
+    assert all(link.last_export_hash == records[link.record_id].hash for link in links), "each link keeps what went out"
+    assert sorted(o["reference"] for o in warehouse.orders()) == ["shop-40", "shop-41", "shop-42"]
+
+
+async def test_a_delivery_another_worker_has_taken_over_is_left_to_it_by_the_batchs_commit(
+    account: Account, warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its lease ran out during the call and another worker settled it: the batch keeps the others."""
+    ids = await planned(account, [50, 51, 52])
+    call = exporting._call
+
+    async def slow_for_one(account_: Account, delivery: Delivery, read: object = None) -> object:  # its lease lost meanwhile
+        called = await call(account_, delivery, read)
+        if delivery.id == ids[1]:
+            await Delivery.filter(id=delivery.id).update(state="pending", lease_until=None, external_id=None)
+        return called
+
+    monkeypatch.setattr(exporting, "_call", slow_for_one)
+    outcomes = await exporting.export_deliveries(account, ids)
+    assert len(outcomes) == 3
+    states = {d.id: (d.state, d.external_id) for d in await Delivery.filter(id__in=ids)}
+    assert states[ids[1]] == ("pending", None), "not overwritten"
+    assert states[ids[0]][0] == states[ids[2]][0] == "done" and states[ids[0]][1] and states[ids[2]][1]

@@ -27,7 +27,7 @@ IMPORT_BUDGET = 13
 EXPORT_BUDGET = 7
 BATCH_IMPORT_BUDGET = 9
 """Statements per order when ten orders are imported together (one import batch)."""
-BATCH_EXPORT_BUDGET = 5
+BATCH_EXPORT_BUDGET = 1
 """Statements per order when their ten deliveries are exported together (one export batch)."""
 
 

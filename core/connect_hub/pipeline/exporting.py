@@ -149,18 +149,42 @@ class _Prepared:
     request: ExportRequest
 
 
-async def _prepare(account: Account, integration: Integration | None, delivery: Delivery) -> _Prepared | Outcome:
-    """Everything short of calling the connector; an Outcome when the delivery ends here."""
+@dataclass
+class _Read:
+    """The rows several deliveries start from, read together: their records by id, and the
+    records' Links (no aliases) by integration and record id."""
+
+    records: dict[int, Record]
+    links: dict[tuple[str, int], list[Link]]
+
+
+async def _read_together(account: Account, deliveries: list[Delivery]) -> _Read:
+    """The records of ``deliveries`` in one statement, their Links in one per target integration."""
+    record_ids = sorted({d.record_id for d in deliveries})
+    read = _Read({record.id: record for record in await rows.records_by_ids(record_ids)}, {})
+    for name in sorted({d.integration for d in deliveries}):
+        ids = sorted({d.record_id for d in deliveries if d.integration == name})
+        for link in await rows.links_to_records(account.name, name, ids):
+            read.links.setdefault((name, link.record_id), []).append(link)
+    return read
+
+
+async def _prepare(account: Account, integration: Integration | None, delivery: Delivery, read: _Read | None = None) -> _Prepared | Outcome:
+    """Everything short of calling the connector; an Outcome when the delivery ends here.
+    ``read``: its record and Links, read with other deliveries' (else read here)."""
     if delivery.attempts > account.config.delivery.max_attempts:
         return await _settle(delivery, DeliveryState.DEAD, error=f"the export stopped its worker; gave up after {delivery.attempts - 1} tries")
     if integration is None:
         return await _settle(delivery, DeliveryState.FAILED, error=f"integration {delivery.integration!r} is not configured")
-    record = await rows.record_by_id(delivery.record_id)
+    record = read.records.get(delivery.record_id) if read else await rows.record_by_id(delivery.record_id)
     if record is None:  # the record was deleted with its deliveries: nothing left to run
         return Outcome(state=str(DeliveryState.SKIPPED), delivery_id=delivery.id)
     if record.version > delivery.version:
         return await _settle(delivery, DeliveryState.SKIPPED, reason=f"superseded by version {record.version}", action=ExportAction.SKIPPED)
-    link = await target_link(account, integration.name, record.id)
+    if read is not None:
+        link = exported_to(read.links.get((integration.name, record.id), []))
+    else:
+        link = await target_link(account, integration.name, record.id)
     if link is not None and link.last_export_hash == record.hash and link.last_exported_at and link.last_exported_at >= record.updated_at:
         # the target was given this content after this version was written (a version sent
         # again because the target's copy drifted is newer than that, and goes out)
@@ -191,7 +215,11 @@ async def _prepare(account: Account, integration: Integration | None, delivery: 
 async def target_link(account: Account, integration: str, record_id: int, connection: object = None) -> Link | None:
     """The Link the hub exports a record to in ``integration``: the system's own id for it (never
     an alias), the one last exported to first. None when the target has no id for it yet."""
-    links = await rows.links_to(account.name, integration, record_id, connection)
+    return exported_to(await rows.links_to(account.name, integration, record_id, connection))
+
+
+def exported_to(links: list[Link]) -> Link | None:
+    """Of a record's Links in one integration, the one the hub exports to (:func:`target_link`)."""
     if not links:
         return None
     return max(links, key=lambda link: (link.last_exported_at is not None, link.last_exported_at or datetime.min.replace(tzinfo=UTC), -link.id))
@@ -218,12 +246,12 @@ async def _export_one(account: Account, delivery: Delivery) -> Outcome:
     return await _conclude(account, *called)
 
 
-async def _call(account: Account, delivery: Delivery) -> Outcome | tuple[Integration, _Prepared, ExportResult | Exception]:
+async def _call(account: Account, delivery: Delivery, read: _Read | None = None) -> Outcome | tuple[Integration, _Prepared, ExportResult | Exception]:
     """Prepare the delivery and call its connector: what the target answered (or raised), or
     an Outcome when the delivery ended before the call."""
     logs.bind(integration=delivery.integration, data_type=delivery.data_type, delivery_id=delivery.id)
     integration = account.integration(delivery.integration)
-    prepared = await _prepare(account, integration, delivery)
+    prepared = await _prepare(account, integration, delivery, read)
     if isinstance(prepared, Outcome):
         return prepared
     assert integration is not None
@@ -235,10 +263,12 @@ async def _call(account: Account, delivery: Delivery) -> Outcome | tuple[Integra
 
 
 async def _export_together(account: Account, deliveries: list[Delivery]) -> list[Outcome]:
-    """Each delivery's call at once (the connector's client bounds its connections); what the
-    targets took is kept in one transaction, the rest concluded one by one. Should a delivery's
-    preparation raise (the store), the others are still concluded before it is raised."""
-    called = await asyncio.gather(*(_call(account, delivery) for delivery in deliveries), return_exceptions=True)
+    """Each delivery's call at once (the connector's client bounds its connections), their rows
+    read together first; what the targets took is kept in one transaction, the rest concluded
+    one by one. Should a delivery's preparation raise (the store), the others are still
+    concluded before it is raised."""
+    read = await _read_together(account, deliveries)
+    called = await asyncio.gather(*(_call(account, delivery, read) for delivery in deliveries), return_exceptions=True)
     outcomes: list[Outcome] = []
     taken: list[tuple[Integration, _Prepared, ExportResult]] = []
     raised: list[BaseException] = []
@@ -263,8 +293,7 @@ async def _succeed_together(account: Account, taken: list[tuple[Integration, _Pr
     if len(taken) > 1:
         try:
             async with in_transaction() as conn:
-                done = [await _keep_done(account, integration, item, result, conn, lookup=False, observe=False)
-                        for integration, item, result in taken]
+                done = await _keep_all_done(account, taken, conn)
         except IntegrityError:
             pass
         else:
@@ -340,7 +369,7 @@ async def _succeed(account: Account, integration: Integration, item: _Prepared, 
 
 async def _keep_done(
     account: Account, integration: Integration, item: _Prepared, result: ExportResult, conn: object, *,
-    lookup: bool, observe: bool = True,
+    lookup: bool,
 ) -> Outcome:
     record, request = item.record, item.request
     action = result.resolved_action(request.external_id)
@@ -350,7 +379,32 @@ async def _keep_done(
     }
     external_id = result.external_id or (item.link.external_id if item.link else None)
     await _keep_link(account, integration, record, item.link, external_id, kept, conn, lookup=lookup)
-    return await _settle(item.delivery, DeliveryState.DONE, external_id=external_id, connection=conn, action=action, observe=observe)
+    return await _settle(item.delivery, DeliveryState.DONE, external_id=external_id, connection=conn, action=action)
+
+
+async def _keep_all_done(account: Account, taken: list[tuple[Integration, _Prepared, ExportResult]], conn: object) -> list[Outcome]:
+    """:func:`_keep_done` of several deliveries (no lookup, not observed): the Links they make
+    in one insert, and the deliveries done in one update."""
+    made: list[list[object]] = []
+    done: list[tuple[int, str | None, str]] = []
+    for integration, item, result in taken:
+        record, request = item.record, item.request
+        kept = {
+            "record_id": record.id, "last_export_hash": record.hash, "echo_hash": echo_hash(integration, result.stored or request.obj),
+            "last_exported_at": datetime.now(UTC), "alias": False,
+        }
+        external_id = result.external_id or (item.link.external_id if item.link else None)
+        if item.link is not None:
+            await _keep_link(account, integration, record, item.link, external_id, kept, conn, lookup=False)
+        elif external_id:
+            made.append(rows.row_of(Link, {
+                "account": account.name, "integration": integration.name, "data_type": record.data_type,
+                "external_id": external_id, **kept,
+            }))  # fmt: skip
+        done.append((item.delivery.id, external_id, str(result.resolved_action(request.external_id))))
+    await rows.insert_rows(Link, made, conn)
+    await rows.finish_deliveries(done, conn)
+    return [Outcome(state=str(DeliveryState.DONE), delivery_id=delivery_id) for delivery_id, _, _ in done]
 
 
 async def _keep_link(
@@ -407,7 +461,6 @@ async def _settle(
     connection: object = None,
     blocked_by: str | None = None,
     action: ExportAction | None = None,
-    observe: bool = True,
 ) -> Outcome:
     now = datetime.now(UTC)
     values: dict[str, object] = {"state": state, "lease_until": None, "updated_at": now}  # update() skips auto_now
@@ -426,6 +479,5 @@ async def _settle(
         Delivery, delivery.id, values, connection, where={"state": DeliveryState.RUNNING.value},
         decrement=("attempts",) if refund else (),
     )
-    if observe:
-        observe_settled(delivery.integration, str(state), delivery.created_at)
+    observe_settled(delivery.integration, str(state), delivery.created_at)
     return Outcome(state=str(state), retry_in=retry_in, delivery_id=delivery.id)

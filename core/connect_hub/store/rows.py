@@ -116,6 +116,24 @@ async def finish_events(event_ids: list[int], state: EventState, message: str | 
     await fetch(sql, [state.value, message, datetime.now(UTC), *event_ids], connection)
 
 
+async def finish_deliveries(done: list[tuple[int, str | None, str]], connection: Any = None) -> None:
+    """Keep running Deliveries done, each ``(id, external id or None to keep it, action)``, and
+    free their leases, in one statement (a delivery no longer running is left as it is)."""
+    if not done:
+        return
+    ids = [delivery_id for delivery_id, _, _ in done]
+    cases = " ".join("WHEN ? THEN ?" for _ in done)
+    sql = (
+        f'UPDATE "{Delivery._meta.db_table}" SET "state" = ?, "lease_until" = NULL, "updated_at" = ?, "next_attempt_at" = NULL, '
+        f'"external_id" = COALESCE(CASE "id" {cases} END, "external_id"), "action" = CASE "id" {cases} END '
+        f'WHERE "id" IN ({",".join("?" * len(ids))}) AND "state" = ?'
+    )
+    values: list[Any] = [DeliveryState.DONE.value, datetime.now(UTC)]
+    values += [v for delivery_id, external_id, _ in done for v in (delivery_id, external_id)]
+    values += [v for delivery_id, _, action in done for v in (delivery_id, action)]
+    await fetch(sql, [*values, *ids, DeliveryState.RUNNING.value], connection)
+
+
 @cache
 def _claim_deliveries_sql(count: int) -> str:
     places = ",".join("?" * count)
@@ -187,6 +205,24 @@ async def links_to(account: str, integration: str, record_id: int, connection: A
         Link, '"account" = ? AND "integration" = ? AND "record_id" = ? AND "alias" = ?',
         [account, integration, record_id, False], connection,
     )
+
+
+async def links_to_records(account: str, integration: str, record_ids: list[int], connection: Any = None) -> list[Link]:
+    """:func:`links_to` of several records at once, in one statement."""
+    if not record_ids:
+        return []
+    places = ",".join("?" * len(record_ids))
+    return await select(
+        Link, f'"account" = ? AND "integration" = ? AND "record_id" IN ({places}) AND "alias" = ?',
+        [account, integration, *record_ids, False], connection,
+    )
+
+
+async def records_by_ids(record_ids: list[int], connection: Any = None) -> list[Record]:
+    """The records of these ids that exist, in one statement."""
+    if not record_ids:
+        return []
+    return await select(Record, f'"id" IN ({",".join("?" * len(record_ids))})', record_ids, connection)
 
 
 async def record_by_id(record_id: int, connection: Any = None, *, for_update: bool = False) -> Record | None:
