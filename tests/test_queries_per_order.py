@@ -25,7 +25,7 @@ from support import ENV, account_yaml, raw_sample
 INGEST_BUDGET = 1
 IMPORT_BUDGET = 13
 EXPORT_BUDGET = 7
-BATCH_IMPORT_BUDGET = 9
+BATCH_IMPORT_BUDGET = 5
 """Statements per order when ten orders are imported together (one import batch)."""
 BATCH_EXPORT_BUDGET = 1
 """Statements per order when their ten deliveries are exported together (one export batch)."""

@@ -60,7 +60,7 @@ from connect_hub.pipeline.failures import cause, invalid, store_may_recover
 from connect_hub.pipeline.routing import plan_deliveries
 from connect_hub.rules import Decision
 from connect_hub.secrets import redact
-from connect_hub.store import rows
+from connect_hub.store import batch_reads, rows
 from connect_hub.store.models import (
     Delivery,
     DeliveryState,
@@ -204,17 +204,34 @@ async def _import_together(account: Account, batch: list[_Parsed]) -> _Progress:
     together = _Progress()
     done: dict[str | None, list[int]] = {}
     """The events done, by what they say (most say nothing, or the same note: contacts not imported)."""
-    async with in_transaction(), ledger.together():
-        for parsed in batch:
-            logs.bind(integration=parsed.event.integration, event_id=parsed.event.id)
-            progress = await _import_parsed(account, parsed)
-            together.deliveries += progress.deliveries
-            together.pending += progress.pending
-            if not progress.finished:
-                done.setdefault("; ".join(progress.notes) or None, []).append(parsed.event.id)
+    async with in_transaction() as conn, ledger.together():
+        with batch_reads.together():
+            await _read_together(account, batch, conn)
+            for parsed in batch:
+                logs.bind(integration=parsed.event.integration, event_id=parsed.event.id)
+                progress = await _import_parsed(account, parsed)
+                together.deliveries += progress.deliveries
+                together.pending += progress.pending
+                if not progress.finished:
+                    done.setdefault("; ".join(progress.notes) or None, []).append(parsed.event.id)
         for notes, event_ids in done.items():
             await rows.finish_events(event_ids, EventState.DONE, notes)
     return together
+
+
+async def _read_together(account: Account, batch: list[_Parsed], connection: object) -> None:
+    """The Links and records of the batch's objects, as their sources name them, in a statement
+    per data type (:mod:`connect_hub.store.batch_reads`); what the objects become on the way
+    (a rule that changes a match key, an order's products) is read as it is asked for."""
+    links: list[batch_reads.LinkKey] = []
+    records: list[batch_reads.RecordKey] = []
+    for parsed in batch:
+        for item in parsed.incoming:
+            if not parsed.integration.imports(item.data_type):
+                continue
+            links.append((account.name, parsed.integration.name, str(item.data_type), item.external_id))
+            records.append((account.name, str(item.data_type), item.obj.match_key()))
+    await batch_reads.prefetch(links, records, connection)
 
 
 async def _import_alone(account: Account, parsed: _Parsed, imported: Imported) -> None:

@@ -20,6 +20,7 @@ from tortoise import connections
 from tortoise.fields import DatetimeField, JSONField
 from tortoise.models import Model
 
+from connect_hub.store import batch_reads
 from connect_hub.store.models import Delivery, DeliveryState, Event, EventState, Link, Record
 
 _PLACE = re.compile(r"\?")
@@ -191,12 +192,32 @@ async def select(
 
 
 async def link_of(account: str, integration: str, data_type: str, external_id: str, connection: Any = None) -> Link | None:
-    """The Link of an external id in an integration (unique), or None."""
+    """The Link of an external id in an integration (unique), or None; inside an import batch,
+    as the batch has read it (:mod:`connect_hub.store.batch_reads`)."""
+    key = (account, integration, data_type, external_id)
+    reads = batch_reads.current()
+    if reads is not None and (kept := reads.link(key)) is not batch_reads.UNKNOWN:
+        return kept
     found = await select(
         Link, '"account" = ? AND "integration" = ? AND "data_type" = ? AND "external_id" = ?',
         [account, integration, data_type, external_id], connection,
     )
-    return found[0] if found else None
+    link = found[0] if found else None
+    if reads is not None:
+        reads.keep_link(key, link)
+    return link
+
+
+async def links_by_external_ids(account: str, integration: str, data_type: str, external_ids: list[str],
+                                connection: Any = None) -> list[Link]:
+    """:func:`link_of` of several external ids at once, in one statement: the Links that exist."""
+    if not external_ids:
+        return []
+    places = ",".join("?" * len(external_ids))
+    return await select(
+        Link, f'"account" = ? AND "integration" = ? AND "data_type" = ? AND "external_id" IN ({places})',
+        [account, integration, data_type, *external_ids], connection,
+    )
 
 
 async def links_to(account: str, integration: str, record_id: int, connection: Any = None) -> list[Link]:
@@ -225,17 +246,49 @@ async def records_by_ids(record_ids: list[int], connection: Any = None) -> list[
     return await select(Record, f'"id" IN ({",".join("?" * len(record_ids))})', record_ids, connection)
 
 
+def _batch_reads(connection: Any, for_update: bool) -> batch_reads.BatchReads | None:
+    """The import batch's reads a lookup may answer from: none outside a batch, nor for a row to
+    lock on PostgreSQL (on SQLite the batch's transaction holds the store's write lock)."""
+    reads = batch_reads.current()
+    if reads is None or (for_update and client(connection).capabilities.dialect == "postgres"):
+        return None
+    return reads
+
+
 async def record_by_id(record_id: int, connection: Any = None, *, for_update: bool = False) -> Record | None:
+    """The record of an id, or None; inside an import batch, as the batch has read it."""
+    reads = _batch_reads(connection, for_update)
+    if reads is not None and (kept := reads.record_by_id(record_id)) is not batch_reads.UNKNOWN:
+        return kept
     found = await select(Record, '"id" = ?', [record_id], connection, for_update=for_update)
+    if found and (reads := batch_reads.current()) is not None:
+        reads.keep_record(found[0])
     return found[0] if found else None
 
 
 async def record_by_key(account: str, data_type: str, key: str, connection: Any = None, *, for_update: bool = False) -> Record | None:
-    """The record of a match key (unique per account and data type), or None."""
+    """The record of a match key (unique per account and data type), or None; inside an import
+    batch, as the batch has read it."""
+    reads = _batch_reads(connection, for_update)
+    if reads is not None and (kept := reads.record_by_key((account, data_type, key))) is not batch_reads.UNKNOWN:
+        return kept
     found = await select(
         Record, '"account" = ? AND "data_type" = ? AND "key" = ?', [account, data_type, key], connection, for_update=for_update
     )
+    if (reads := batch_reads.current()) is not None:
+        if found:
+            reads.keep_record(found[0])
+        else:
+            reads.keep_no_record((account, data_type, key))
     return found[0] if found else None
+
+
+async def records_by_keys(account: str, data_type: str, keys: list[str], connection: Any = None) -> list[Record]:
+    """:func:`record_by_key` of several keys at once, in one statement: the records that exist."""
+    if not keys:
+        return []
+    places = ",".join("?" * len(keys))
+    return await select(Record, f'"account" = ? AND "data_type" = ? AND "key" IN ({places})', [account, data_type, *keys], connection)
 
 
 # --- writing them -------------------------------------------------------------------------------
@@ -267,6 +320,7 @@ async def add_many(instances: list[M], connection: Any = None) -> list[M]:
     if not instances:
         return instances
     model, meta = type(instances[0]), instances[0]._meta
+    _forget_new(model, [{name: getattr(i, name, None) for name in _IDENTITY.get(model, ())} for i in instances])
     columns, fields, _ = _insert_plan(model)
     for start in range(0, len(instances), INSERT_MANY_ROWS):
         chunk = instances[start:start + INSERT_MANY_ROWS]
@@ -288,10 +342,31 @@ def _insert_many_sql(model: type[Model], columns: tuple[str, ...], count: int) -
     return f'INSERT INTO "{model._meta.db_table}" ({names}) VALUES {places} RETURNING "id"'
 
 
+_IDENTITY: dict[type[Model], tuple[str, ...]] = {
+    Link: ("account", "integration", "data_type", "external_id"),
+    Record: ("account", "data_type", "key"),
+}
+"""The unique key of the rows an import batch keeps what it has read of."""
+
+
+def _forget_new(model: type[Model], identities: list[dict[str, Any]]) -> None:
+    """New rows of ``model``: an import batch no longer takes its 'there is none' for them."""
+    reads = batch_reads.current()
+    if reads is None or model not in _IDENTITY:
+        return
+    for identity in identities:
+        key = tuple(identity.get(name) for name in _IDENTITY[model])
+        if model is Link:
+            reads.forget_link(key)  # type: ignore[arg-type]
+        else:
+            reads.forget_record_key(key)  # type: ignore[arg-type]
+
+
 async def insert(model: type[Model], connection: Any = None, **values: Any) -> int:
     """Insert one ``model`` row from field values, as :func:`create` does (defaults, ``auto_now``
     times, the ORM's conversions) but without making a model object; its id. For the rows the
     caller never reads back as objects: ledger entries, deliveries, new links."""
+    _forget_new(model, [values])
     [found] = await fetch(_insert_many_sql(model, _insert_plan(model)[0], 1), row_of(model, values), connection)
     return int(found["id"])
 
@@ -319,6 +394,8 @@ async def insert_rows(model: type[Model], made: list[list[Any]], connection: Any
 
     One statement inserts its rows in the order of its VALUES, each taking the next id, so the
     ids sorted are the rows' ids in that order (other writers' rows may come in between)."""
+    if model in _IDENTITY and (reads := batch_reads.current()) is not None:
+        reads.forget_all()  # rows made elsewhere: whatever the batch read of the table may be out of date
     columns = columns or _insert_plan(model)[0]
     ids: list[int] = []
     for start in range(0, len(made), INSERT_MANY_ROWS):
@@ -349,6 +426,8 @@ async def change(model: type[Model], row_id: int, values: dict[str, Any], connec
     named in the model, converted as the ORM converts them) and ``decrement`` columns by one;
     how many rows changed."""
     meta = model._meta
+    if (reads := batch_reads.current()) is not None:
+        reads.forget_row(meta.db_table, row_id)
     sets, params = [], []
     for name, value in values.items():
         field = meta.fields_map[name]
