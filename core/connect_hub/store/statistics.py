@@ -48,12 +48,16 @@ def needs_analysis(changed: int, rows_when_analysed: float) -> bool:
 _COUNTERS = (
     "SELECT s.relname AS name, s.n_mod_since_analyze AS changed, c.reltuples AS analysed_rows "
     "FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
-    "WHERE s.schemaname = current_schema() AND s.relname = ANY(?)"
+    "WHERE s.schemaname = current_schema() AND s.relname = ANY(?) "
+    # only a table's owner (or a superuser) may analyse it; another role's ANALYZE is skipped
+    # with a warning, and its counters would call for it again at every look
+    "AND (pg_has_role(c.relowner, 'MEMBER') OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user))"
 )
 
 
 async def stale_tables(connection: Any = None) -> list[str]:
-    """The store's tables whose statistics are missing or out of date; none on SQLite."""
+    """The store's tables whose statistics are missing or out of date, of those the hub's role
+    may analyse (it owns them, having made them, unless a DBA made them for it); none on SQLite."""
     db = rows.client(connection)
     if db.capabilities.dialect != "postgres":
         return []
