@@ -42,7 +42,8 @@ class Record(Model):
     class Meta:
         table = "hub_record"
         unique_together = (("account", "data_type", "key"),)
-        indexes = (("account", "data_type", "status", "source_modified_at"),)
+        # not led by the unique key's columns, which PostgreSQL without statistics could take it for
+        indexes = (("status", "data_type", "account", "source_modified_at"),)
 
 
 class LedgerEntry(Model):
@@ -98,7 +99,8 @@ class Link(Model):
     class Meta:
         table = "hub_link"
         unique_together = (("account", "integration", "data_type", "external_id"),)
-        indexes = (("account", "integration", "record_id"),)
+        # not led by the unique key's columns, which PostgreSQL without statistics could take it for
+        indexes = (("record_id", "account", "integration"),)
 
 
 class Event(Model):
