@@ -176,7 +176,7 @@ async def _prepare(account: Account, integration: Integration | None, delivery: 
         return await _settle(delivery, DeliveryState.DEAD, error=f"the export stopped its worker; gave up after {delivery.attempts - 1} tries")
     if integration is None:
         return await _settle(delivery, DeliveryState.FAILED, error=f"integration {delivery.integration!r} is not configured")
-    record = read.records.get(delivery.record_id) if read else await rows.record_by_id(delivery.record_id)
+    record = read.records.get(delivery.record_id) if read is not None else await rows.record_by_id(delivery.record_id)
     if record is None:  # the record was deleted with its deliveries: nothing left to run
         return Outcome(state=str(DeliveryState.SKIPPED), delivery_id=delivery.id)
     if record.version > delivery.version:
@@ -371,15 +371,20 @@ async def _keep_done(
     account: Account, integration: Integration, item: _Prepared, result: ExportResult, conn: object, *,
     lookup: bool,
 ) -> Outcome:
+    kept, external_id = _what_the_link_keeps(integration, item, result)
+    await _keep_link(account, integration, item.record, item.link, external_id, kept, conn, lookup=lookup)
+    action = result.resolved_action(item.request.external_id)
+    return await _settle(item.delivery, DeliveryState.DONE, external_id=external_id, connection=conn, action=action)
+
+
+def _what_the_link_keeps(integration: Integration, item: _Prepared, result: ExportResult) -> tuple[dict[str, object], str | None]:
+    """What the target's Link holds after the export (ids, hashes, when), and the target's id."""
     record, request = item.record, item.request
-    action = result.resolved_action(request.external_id)
     kept = {
         "record_id": record.id, "last_export_hash": record.hash, "echo_hash": echo_hash(integration, result.stored or request.obj),
         "last_exported_at": datetime.now(UTC), "alias": False,
     }
-    external_id = result.external_id or (item.link.external_id if item.link else None)
-    await _keep_link(account, integration, record, item.link, external_id, kept, conn, lookup=lookup)
-    return await _settle(item.delivery, DeliveryState.DONE, external_id=external_id, connection=conn, action=action)
+    return kept, result.external_id or (item.link.external_id if item.link else None)
 
 
 async def _keep_all_done(account: Account, taken: list[tuple[Integration, _Prepared, ExportResult]], conn: object) -> list[Outcome]:
@@ -388,20 +393,15 @@ async def _keep_all_done(account: Account, taken: list[tuple[Integration, _Prepa
     made: list[list[object]] = []
     done: list[tuple[int, str | None, str]] = []
     for integration, item, result in taken:
-        record, request = item.record, item.request
-        kept = {
-            "record_id": record.id, "last_export_hash": record.hash, "echo_hash": echo_hash(integration, result.stored or request.obj),
-            "last_exported_at": datetime.now(UTC), "alias": False,
-        }
-        external_id = result.external_id or (item.link.external_id if item.link else None)
+        kept, external_id = _what_the_link_keeps(integration, item, result)
         if item.link is not None:
-            await _keep_link(account, integration, record, item.link, external_id, kept, conn, lookup=False)
+            await _keep_link(account, integration, item.record, item.link, external_id, kept, conn, lookup=False)
         elif external_id:
             made.append(rows.row_of(Link, {
-                "account": account.name, "integration": integration.name, "data_type": record.data_type,
+                "account": account.name, "integration": integration.name, "data_type": item.record.data_type,
                 "external_id": external_id, **kept,
             }))  # fmt: skip
-        done.append((item.delivery.id, external_id, str(result.resolved_action(request.external_id))))
+        done.append((item.delivery.id, external_id, str(result.resolved_action(item.request.external_id))))
     await rows.insert_rows(Link, made, conn)
     await rows.finish_deliveries(done, conn)
     return [Outcome(state=str(DeliveryState.DONE), delivery_id=delivery_id) for delivery_id, _, _ in done]
