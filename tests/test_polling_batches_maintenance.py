@@ -117,6 +117,25 @@ async def test_a_poll_that_fails_midway_resumes_after_the_last_stored_page(store
     assert connector.cursors_seen == [None, "1"]
 
 
+async def test_small_pages_are_woken_a_whole_import_batch_at_a_time_and_the_rest_when_the_poll_ends(store) -> None:
+    batch = importing.IMPORT_BATCH
+    pages = [[(f"V-{p}-{n}", n) for n in range(3)] for p in range(batch)]  # a catalogue's variation pages: 3 items each
+    connector = Stockist(pages)
+    account = make_account(connector)
+    calls: list[list[int]] = []
+    assert await polling.run_poll(account, "source", DataType.STOCKS, calls.append) == 3 * batch
+    events = [e.id for e in await Event.filter(account=account.name).order_by("id")]
+    assert [len(c) for c in calls] == [batch, batch, batch] and [i for c in calls for i in c] == events
+
+
+async def test_a_poll_that_fails_midway_still_wakes_what_it_stored(store) -> None:
+    connector = Stockist([[("A", 1)], [("B", 2)], [("C", 3)]], fail_after=2)
+    account = make_account(connector)
+    calls: list[list[int]] = []
+    assert await polling.run_poll(account, "source", DataType.STOCKS, calls.append) == 2
+    assert calls == [[e.id for e in await Event.filter(account=account.name).order_by("id")]]
+
+
 async def test_batched_exports_send_the_latest_figure_per_sku_and_settle_each_item(store) -> None:
     connector = Stockist([])
     account = make_account(connector)

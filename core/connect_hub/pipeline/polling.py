@@ -4,6 +4,12 @@ Each page's Events (one multi-row insert, as webhooks' are:
 :func:`~connect_hub.pipeline.ingress.insert_events`) and the cursor after it are committed
 together, so a crash mid-poll resumes after the last stored page and loses nothing. A lease on
 the cursor row keeps two pollers from running the same poll.
+
+Stored events are woken a full import batch at a time (:class:`_Waking`): a catalogue's
+variation pages hold a few items each, and an import transaction per page would cost its claim,
+its commit and its end-state update for three products. What is stored and not yet woken is
+woken when the poll ends, however it ends; after a crash the sweeper wakes it (stored events are
+never lost, only woken later).
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from tortoise.transactions import in_transaction
 from connect_hub.account import Account
 from connect_hub.contracts import PollPage
 from connect_hub.manifest import DataType
+from connect_hub.pipeline.failures import cause
+from connect_hub.pipeline.importing import IMPORT_BATCH
 from connect_hub.pipeline.ingress import NewEvent, insert_events
 from connect_hub.secrets import redact
 from connect_hub.store.models import Cursor
@@ -67,12 +75,31 @@ async def _lease(account: Account, integration: str, data_type: DataType) -> Cur
     return cursor
 
 
+class _Waking:
+    """Wakes stored events' imports a whole :data:`IMPORT_BATCH` at a time; :meth:`flush` the rest."""
+
+    def __init__(self, wake: Callable[[list[int]], None]):
+        self.wake, self.held = wake, list[int]()
+
+    def add(self, ids: list[int]) -> None:
+        self.held += ids
+        if (whole := len(self.held) - len(self.held) % IMPORT_BATCH) > 0:
+            ready, self.held = self.held[:whole], self.held[whole:]
+            self.wake(ready)
+
+    def flush(self) -> None:
+        if self.held:
+            ready, self.held = self.held, []
+            self.wake(ready)
+
+
 async def run_poll(
     account: Account, integration_name: str, data_type: DataType, wake: Callable[[list[int]], None],
     on_page: Callable[[PollPage], None] | None = None,
 ) -> int:
-    """Run one poll to its end; ``wake`` is called with the ids of each page's events, ``on_page``
-    with each page once it is stored (for progress). Returns how many events were stored."""
+    """Run one poll to its end; ``wake`` is called with the ids of stored events, a whole import
+    batch at a time and the rest at the end, ``on_page`` with each page once it is stored (for
+    progress). Returns how many events were stored."""
     integration = account.integration(integration_name)
     if integration is None:
         return 0
@@ -81,6 +108,7 @@ async def run_poll(
         return 0
     started = datetime.now(UTC)
     stored = 0
+    waking = _Waking(wake)
     try:
         pages = account.plugins.poll(integration, data_type, cursor.position)
         if pages is not None:
@@ -92,7 +120,7 @@ async def run_poll(
                     lease = datetime.now(UTC) + timedelta(seconds=account.config.polling.lease)
                     await Cursor.filter(id=cursor.id).using_db(conn).update(position=page.cursor, lease_until=lease)
                 cursor.position = page.cursor
-                wake(ids)
+                waking.add(ids)
                 stored += len(ids)
                 if on_page is not None:
                     on_page(page)
@@ -101,4 +129,10 @@ async def run_poll(
         message = redact(f"{type(exc).__name__}: {exc}", *account.secrets())
         log.warning("polling %s of %s failed: %s", data_type, integration_name, message)
         await Cursor.filter(id=cursor.id).update(polled_at=started, lease_until=None, last_error=message)
+    finally:
+        held = len(waking.held)
+        try:
+            waking.flush()
+        except Exception as exc:  # noqa: BLE001 - stored is kept: the sweeper wakes them later
+            log.warning("the imports of %d polled %s from %s wait for the sweeper: %s", held, data_type, integration_name, cause(exc))
     return stored
