@@ -206,6 +206,15 @@ def test_sku_finds_a_variation_and_unknown_product_is_404(shop: Shop):
     assert missing.json()["code"] == "woocommerce_rest_product_invalid_id"
 
 
+def test_seeding_again_adds_only_the_extra_products_and_nothing_twice(shop: Shop):
+    before = shop.sandbox.state.snapshot()["products"]
+    answer = httpx.post(f"{shop.sandbox.url}/_sandbox/seed", json={"extra_products": 2})
+    assert answer.status_code == 200, answer.text
+    skus = sorted(p["sku"] for p in shop.sandbox.state.snapshot()["products"])
+    assert len(skus) == len(before) + 2 and len(set(skus)) == len(skus)
+    assert {"SBX-00001", "SBX-00002", "TSHIRT", "TSHIRT-S"} <= set(skus)
+
+
 def test_modified_after_filters_products(shop: Shop):
     state = shop.sandbox.state
     state.reset()

@@ -31,17 +31,18 @@ def seed(products: Products, customers: Customers, extra_products: int = 0) -> N
     for name, sku, price, stock in SEED_SIMPLE:
         _simple(products, {"name": name, "sku": sku, "regular_price": price,
                            "manage_stock": True, "stock_quantity": stock})  # fmt: skip
-    shirt = products.new(
-        {"name": "T-Shirt", "type": "variable", "sku": "TSHIRT",
-         "attributes": [{"name": "Size", "variation": True, "options": ["S", "M", "L"]}]},
-        parent=None, strict=False,
-    )  # fmt: skip
-    for size, price, stock in SEED_SIZES:
-        products.new(
-            {"sku": f"TSHIRT-{size}", "regular_price": price, "manage_stock": True,
-             "stock_quantity": stock, "attributes": [{"name": "Size", "option": size}]},
-            parent=shirt, strict=False,
+    if products.by_sku("TSHIRT") is None:
+        shirt = products.new(
+            {"name": "T-Shirt", "type": "variable", "sku": "TSHIRT",
+             "attributes": [{"name": "Size", "variation": True, "options": ["S", "M", "L"]}]},
+            parent=None, strict=False,
         )  # fmt: skip
+        for size, price, stock in SEED_SIZES:
+            products.new(
+                {"sku": f"TSHIRT-{size}", "regular_price": price, "manage_stock": True,
+                 "stock_quantity": stock, "attributes": [{"name": "Size", "option": size}]},
+                parent=shirt, strict=False,
+            )  # fmt: skip
     for n in range(1, extra_products + 1):
         _simple(products, {"name": f"Sandbox product {n}", "sku": f"SBX-{n:05d}",
                            "regular_price": "9.99", "manage_stock": True,
