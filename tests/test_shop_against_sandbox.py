@@ -136,3 +136,59 @@ def test_the_import_command_says_when_the_shop_stopped_the_poll_and_exits_non_ze
     assert "the import of products from shop stopped:" in result.stderr and "run the command again" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
 
+
+
+def _children(pid: int) -> list[tuple[int, str]]:
+    """(pid, command line) of a process's children, from /proc."""
+    from pathlib import Path
+
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found.append((int(child), Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()))
+    return found
+
+
+def test_the_import_command_imports_in_a_second_process_and_takes_over_when_that_one_dies(tmp_path, sandbox, warehouse: Warehouse) -> None:
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+
+    from support import ENV, free_port, loop_yaml
+
+    httpx.post(f"{sandbox.url}/_sandbox/seed", json={"extra_products": 3000}).raise_for_status()
+    expected = 7 + 3000  # the seed's simple products, T-shirt and its variations, and the extra ones
+    text = loop_yaml(account="acme", store=f"sqlite://{tmp_path}/cli.db", broker="memory://", port=free_port(), shop=sandbox, warehouse_url=warehouse.url, at_start=False)
+    (tmp_path / "acme.yaml").write_text(text)
+    command = subprocess.Popen(
+        [sys.executable, "-m", "connect_hub.cli", "import", "shop", "products", "--config", str(tmp_path / "acme.yaml")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **ENV, "COLUMNS": "120"},
+    )
+
+    def records() -> int:
+        try:
+            with sqlite3.connect(f"file:{tmp_path}/cli.db?mode=ro", uri=True, timeout=5) as db:
+                return db.execute("SELECT COUNT(*) FROM hub_record WHERE data_type = 'products'").fetchone()[0]
+        except sqlite3.OperationalError:  # not created yet
+            return 0
+
+    try:
+        # when: the second process has imported part of the catalogue, and dies
+        wait_for(lambda: records() >= 200, timeout=60, what="the first 200 products imported")
+        [(importer, _)] = [(pid, cmd) for pid, cmd in _children(command.pid) if "multiprocessing.spawn" in cmd and "resource_tracker" not in cmd]
+        os.kill(importer, signal.SIGKILL)
+        assert records() < expected, "the import was over before the test could stop its second process"
+        out, err = command.communicate(timeout=120)
+    finally:
+        if command.poll() is None:
+            command.kill()
+    # then: the command imports the rest itself, says so, and every product is a record once
+    assert command.returncode == 0, err
+    assert "the import process stopped" in out and "this one imports the rest" in out
+    assert f"{expected} products fetched from shop; 0 failed" in out
+    assert "Traceback" not in out + err
+    with sqlite3.connect(f"file:{tmp_path}/cli.db?mode=ro", uri=True) as db:
+        assert db.execute("SELECT COUNT(*), COUNT(DISTINCT key) FROM hub_record WHERE data_type = 'products'").fetchone() == (expected, expected)
+        assert db.execute("SELECT state, COUNT(*) FROM hub_event GROUP BY state").fetchall() == [("done", expected)]

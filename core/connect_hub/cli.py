@@ -281,11 +281,13 @@ def import_(
     config: ConfigOption = Path(DEFAULT_CONFIG),
 ) -> None:
     """Import now: poll an integration page by page (the first time: its whole first import),
-    with progress bars, and wait until every item is imported and routed."""
+    with progress bars, and wait until every item is imported and routed. On an embedded hub a
+    second process imports while this one polls (:mod:`connect_hub.import_process`)."""
     import time
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from connect_hub import import_process
     from connect_hub.embedded import HubProcess
     from connect_hub.manifest import DataType
     from connect_hub.pipeline.polling import run_poll
@@ -301,8 +303,10 @@ def import_(
     target = runtime.account.integration(integration)
     if target is None or not runtime.plugins.implements(target.connector, "hub_poll"):
         _fail(f"{config}: integrations: {integration!r} is no integration that can be polled")
-    process = HubProcess(runtime, service=False, workers=True, scheduler=False)
-    process.start()
+    two_processes = runtime.config.broker == "memory://"  # elsewhere the workers are other processes already
+    process = HubProcess(runtime, service=False, workers=not two_processes, scheduler=False)
+    process.start()  # the store is migrated before the second process opens it
+    importer = import_process.start(config, integration) if two_processes else None
     ids: list[int] = []  # first and last event id of this poll, and how many
     count = 0
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -320,7 +324,8 @@ def import_(
                     return
                 ids[:] = [ids[0] if ids else event_ids[0], event_ids[-1]]
                 count += len(event_ids)
-                runtime.actors.send_imports(event_ids)
+                if importer is None:  # the second process finds them in the store
+                    runtime.actors.send_imports(event_ids)
 
             def ours(state: str) -> int:
                 if not ids:
@@ -332,12 +337,21 @@ def import_(
             progress.update(fetched, total=count, completed=count)
             progress.update(imported, total=count)
             while (left := ours(EventState.PENDING)) > 0:
+                if importer is not None and not importer.alive():
+                    console.print(f"the import process stopped (exit code {importer.exit_code}); this one imports the rest")
+                    importer = None
+                    runtime.start_workers()  # frees the leases the dead process held
+                    query = Event.filter(account=runtime.account.name, integration=integration, id__gte=ids[0], id__lte=ids[1],
+                                         state=EventState.PENDING).order_by("id").values_list("id", flat=True)
+                    runtime.actors.send_imports(list(runtime.run(query)))
                 progress.update(imported, completed=count - left)
                 time.sleep(0.2)
             progress.update(imported, completed=count)
         failed = ours(EventState.FAILED)
         stopped = runtime.run(_poll_error(runtime.account.name, integration, kind))
     finally:
+        if importer is not None:
+            importer.stop()
         process.stop()
     console.print(f"{count} {data_type} fetched from {integration}; {failed} failed (see connect-hub status)")
     if stopped:

@@ -104,6 +104,18 @@ async def claim_events(account: str, event_ids: list[int], lease: float) -> list
     return sorted((loaded(Event, row) for row in found), key=lambda event: event.id)
 
 
+async def pending_events_after(account: str, integration: str, after: int, limit: int) -> list[int]:
+    """The ids of an integration's pending Events after ``after``, the lowest ``limit`` of them.
+    Read by primary key (the other conditions only check the rows), so each look reads only the
+    events stored since the last: the second process of ``connect-hub import`` looks every few
+    milliseconds while a backlog of thousands waits (:mod:`connect_hub.import_process`)."""
+    sql = (
+        f'SELECT "id" FROM "{Event._meta.db_table}" WHERE "id" > ? AND {_unindexed("account")} = ? '
+        f'AND {_unindexed("integration")} = ? AND {_unindexed("state")} = ? ORDER BY "id" LIMIT ?'
+    )
+    return [row["id"] for row in await fetch(sql, [after, account, integration, EventState.PENDING.value, limit])]
+
+
 async def finish_events(event_ids: list[int], state: EventState, message: str | None, connection: Any = None) -> None:
     """Give Events their end state (``message``: what the merchant reads about it) and free their
     leases, in one statement; the tries they took stay counted."""
