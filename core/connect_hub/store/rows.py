@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import cache
@@ -383,19 +384,35 @@ async def insert(model: type[Model], connection: Any = None, **values: Any) -> i
     return int(found["id"])
 
 
+_NO_STAMP, _STAMP_ALWAYS, _STAMP_IF_NONE = 0, 1, 2
+
+
+@cache
+def _row_plan(model: type[Model]) -> tuple[tuple[str, Callable[[Any, Any], Any], Any, bool, int], ...]:
+    """Per column of an INSERT of ``model``: the field's name, its conversion, its default (and
+    whether to call it), and whether the time of the insert goes there (``auto_now``, or
+    ``auto_now_add`` when no value is given): what :func:`row_of` would otherwise ask every field
+    for every row."""
+    plan = []
+    for name, field in _insert_plan(model)[1]:
+        stamp = (_STAMP_ALWAYS if getattr(field, "auto_now", False)
+                 else _STAMP_IF_NONE if getattr(field, "auto_now_add", False) else _NO_STAMP)
+        plan.append((name, field.to_db_value, field.default, callable(field.default), stamp))
+    return tuple(plan)
+
+
 def row_of(model: type[Model], values: dict[str, Any]) -> list[Any]:
     """The values of an INSERT of ``model`` (:func:`insert`), converted as the ORM converts them
     there and then (a JSON field's value is its text from now on)."""
-    _, fields, names = _insert_plan(model)
-    if unknown := values.keys() - names:
+    if unknown := values.keys() - _insert_plan(model)[2]:
         raise TypeError(f"{model.__name__} has no field {', '.join(sorted(unknown))}")
     now = datetime.now(UTC)
     row = []
-    for name, field in fields:
-        value = values[name] if name in values else (field.default() if callable(field.default) else field.default)
-        if getattr(field, "auto_now", False) or (getattr(field, "auto_now_add", False) and value is None):
+    for name, convert, default, call_default, stamp in _row_plan(model):
+        value = values[name] if name in values else (default() if call_default else default)
+        if stamp == _STAMP_ALWAYS or (stamp == _STAMP_IF_NONE and value is None):
             value = now
-        row.append(field.to_db_value(value, None))
+        row.append(convert(value, None))
     return row
 
 

@@ -20,6 +20,8 @@ Named as the engine in the store URL by :mod:`connect_hub.store.database`.
 from __future__ import annotations
 
 import asyncio
+import datetime
+import operator
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -34,6 +36,11 @@ from tortoise.backends.sqlite.client import (
 from tortoise.exceptions import TransactionManagementError
 
 T = TypeVar("T")
+
+sqlite3.register_adapter(datetime.datetime, operator.methodcaller("isoformat", " "))
+"""Times as Tortoise's SQLite backend writes them (``isoformat(" ")``, which it registers as a
+lambda when imported, just above), without a Python call per time: an order's import and export
+bind a dozen. The same text, so rows written before and after read and sort alike."""
 FIRST_RETRY = 0.001
 LONGEST_RETRY = 0.05
 
