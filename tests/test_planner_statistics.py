@@ -167,6 +167,37 @@ async def test_there_is_nothing_to_analyse_on_sqlite(tmp_path: Any) -> None:
         await close_store()
 
 
+async def test_the_status_warns_when_autovacuum_does_not_look_after_the_hubs_tables(fresh_store: str) -> None:
+    from connect_hub.account import build_account
+    from connect_hub.config import parse_config
+    from connect_hub.plugins import Plugins
+    from connect_hub.status import account_status
+    from support import ENV, account_yaml
+
+    account = build_account(parse_config(account_yaml(account="acme", store=fresh_store, warehouse_url="http://127.0.0.1:9"),
+                                         environ=ENV), Plugins.load())
+    server_on = (await rows.fetch("SELECT current_setting('autovacuum') AS on", []))[0]["on"] == "on"
+    if server_on:  # as PostgreSQL ships: nothing to say until a table is left out
+        assert await statistics.unvacuumed() is None
+        assert (await account_status(account, None))["store_warnings"] == []
+        await connections.get("default").execute_script('ALTER TABLE "hub_event" SET (autovacuum_enabled = false)')
+        warning = await statistics.unvacuumed()
+        assert warning is not None and "autovacuum is off for hub_event:" in warning
+    else:  # as on the machines this hub is benchmarked on
+        warning = await statistics.unvacuumed()
+        assert warning is not None and "autovacuum is off on the PostgreSQL server:" in warning
+    assert "nothing vacuums its tables" in warning and "run VACUUM on a schedule" in warning
+    assert (await account_status(account, None))["store_warnings"] == [warning]
+
+
+async def test_there_is_no_autovacuum_to_warn_of_on_sqlite(tmp_path: Any) -> None:
+    await open_store(f"sqlite://{tmp_path}/store.db", apply_migrations=True)
+    try:
+        assert await statistics.unvacuumed() is None
+    finally:
+        await close_store()
+
+
 async def test_tables_the_hubs_role_may_not_analyse_are_left_to_their_owner(fresh_store: str) -> None:
     """A DBA made the tables and the hub connects as another role: PostgreSQL would skip its
     ANALYZE with a warning at every look, so it is never asked."""

@@ -450,6 +450,8 @@ def status(config: ConfigOption = Path(DEFAULT_CONFIG)) -> None:
             _red(d.get("failed", 0)), _red(d.get("dead", 0)),
         )
     out.print(table)
+    for warning in data["store_warnings"]:
+        out.print(f"[bold yellow]store:[/] {warning}", soft_wrap=True, highlight=False)
     if bad:
         problems = Table(title="recent failed, dead and skipped deliveries")
         for column in ("delivery", "integration", "record", "state", "attempts", "rule", "why"):

@@ -7,11 +7,13 @@ from typing import Any
 from tortoise.functions import Count
 
 from connect_hub.account import Account
+from connect_hub.store import statistics
 from connect_hub.store.models import Delivery, Event
 
 
 async def account_status(account: Account, queue_depth: int | None) -> dict[str, Any]:
-    """Per integration: delivery counts by state; events by state; the broker's queue depth."""
+    """Per integration: delivery counts by state; events by state; the broker's queue depth; what
+    the store's server leaves undone that the engineer should know of (``store_warnings``)."""
     rows = await Delivery.filter(account=account.name).annotate(n=Count("id")).group_by("integration", "state").values("integration", "state", "n")
     events = await Event.filter(account=account.name).annotate(n=Count("id")).group_by("integration", "state").values("integration", "state", "n")
     integrations: dict[str, dict[str, Any]] = {}
@@ -26,7 +28,8 @@ async def account_status(account: Account, queue_depth: int | None) -> dict[str,
         integrations.setdefault(row["integration"], {"deliveries": {}, "events": {}})["deliveries"][row["state"]] = row["n"]
     for row in events:
         integrations.setdefault(row["integration"], {"deliveries": {}, "events": {}})["events"][row["state"]] = row["n"]
-    return {"account": account.name, "queue_depth": queue_depth, "integrations": integrations}
+    warnings = [w for w in [await statistics.unvacuumed()] if w is not None]
+    return {"account": account.name, "queue_depth": queue_depth, "integrations": integrations, "store_warnings": warnings}
 
 
 def queue_depth(broker: Any, queue: str) -> int | None:

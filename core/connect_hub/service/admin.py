@@ -151,6 +151,8 @@ STATUS = obj({
             "events": {"type": "object", "additionalProperties": {"type": "integer"}},
         },
     }},
+    "store_warnings": {"type": "array", "items": {"type": "string"},
+                       "description": "what the store's server leaves undone (PostgreSQL without autovacuum)"},
 })
 REPLAYED = obj({"replayed": {"type": "array", "items": {"type": "integer"}}})
 RULES_TEST_BODY = {

@@ -74,3 +74,32 @@ async def refresh(connection: Any = None) -> list[str]:
     if stale:
         log.info("analysed %s: PostgreSQL's planner statistics of them were missing or out of date", ", ".join(stale))
     return stale
+
+
+_AUTOVACUUM = (
+    "SELECT c.relname AS name, current_setting('autovacuum') = 'on' "
+    "AND COALESCE((SELECT split_part(o, '=', 2) FROM unnest(c.reloptions) AS o WHERE o LIKE 'autovacuum_enabled=%'), 'true') "
+    "IN ('true', 'on', '1', 'yes') AS vacuumed, COALESCE(s.n_dead_tup, 0) AS dead "
+    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
+    "WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname = ANY(?)"
+)
+
+
+async def unvacuumed(connection: Any = None) -> str | None:
+    """A sentence for the engineer when PostgreSQL's autovacuum does not look after the store's
+    tables (off on the server, or for some of them), else None; always None on SQLite.
+
+    The hub keeps its planner statistics itself (:func:`refresh`), but it vacuums nothing: that
+    is the server's work, and without it the rows each update and delete leaves behind stay, so
+    the tables and their indexes only grow."""
+    db = rows.client(connection)
+    if db.capabilities.dialect != "postgres":
+        return None
+    found = await rows.fetch(_AUTOVACUUM, [tables()], db)
+    left = sorted(row["name"] for row in found if not row["vacuumed"])
+    if not left:
+        return None
+    dead = sum(row["dead"] for row in found if not row["vacuumed"])
+    where = "is off on the PostgreSQL server" if len(left) == len(found) else f"is off for {', '.join(left)}"
+    return (f"autovacuum {where}: the hub keeps the planner statistics itself, but nothing vacuums its tables, which "
+            f"only grow ({dead} dead rows so far); turn autovacuum on, or run VACUUM on a schedule")
