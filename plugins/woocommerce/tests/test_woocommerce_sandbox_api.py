@@ -77,6 +77,19 @@ def test_oauth_sha256_sha1_and_header_are_accepted(shop: Shop):
     assert shop.client.get(base, headers={"Authorization": header}).status_code == 200
 
 
+def test_a_nonce_is_refused_for_fifteen_minutes_and_accepted_again_after() -> None:
+    from datetime import timedelta
+
+    from connect_hub_woocommerce.sandbox.keys import ApiKey, Keys
+
+    keys, start = Keys([ApiKey("ck_a", "cs_a")]), datetime(2026, 12, 4, 12, 0, 0)
+    assert keys.use_nonce("ck_a", "n1", start) and keys.use_nonce("ck_a", "n2", start + timedelta(minutes=10))
+    assert not keys.use_nonce("ck_a", "n1", start + timedelta(minutes=14, seconds=59))
+    assert keys.use_nonce("ck_a", "n1", start + timedelta(minutes=15, seconds=1)), "n1 has expired"
+    assert not keys.use_nonce("ck_a", "n2", start + timedelta(minutes=15, seconds=1)), "n2 has not"
+    assert keys.use_nonce("ck_b", "n2", start), "each key has nonces of its own"
+
+
 def test_a_nonce_is_accepted_once(shop: Shop):
     url = shop.url("GET", "/products")
     assert shop.client.get(url).status_code == 200
