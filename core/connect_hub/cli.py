@@ -340,10 +340,7 @@ def import_(
                 if importer is not None and not importer.alive():
                     console.print(f"the import process stopped (exit code {importer.exit_code}); this one imports the rest")
                     importer = None
-                    runtime.start_workers()  # frees the leases the dead process held
-                    query = Event.filter(account=runtime.account.name, integration=integration, id__gte=ids[0], id__lte=ids[1],
-                                         state=EventState.PENDING).order_by("id").values_list("id", flat=True)
-                    runtime.actors.send_imports(list(runtime.run(query)))
+                    import_process.take_over(runtime, integration, ids[0], ids[1])
                 progress.update(imported, completed=count - left)
                 time.sleep(0.2)
             progress.update(imported, completed=count)

@@ -10,7 +10,7 @@ pending events after the last it took (:func:`connect_hub.store.rows.pending_eve
 by primary key, so a look reads only what is new) and sends them to its own actors, the hub's
 import and export actors as an embedded hub runs them. An event it never took is still
 pending: if the second process dies, the first takes up what is left itself
-(:meth:`Importer.alive` tells it to), and nothing is lost or imported twice, since an import
+(:func:`take_over`, once :meth:`Importer.alive` says it is gone), and nothing is lost or imported twice, since an import
 claims its events and a done event is left alone.
 """
 
@@ -23,6 +23,10 @@ from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event as StopSignal
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from connect_hub.runtime import Runtime
 
 LOOK_EVERY = 0.05
 """Seconds between two looks for new pending events while there were none."""
@@ -60,6 +64,18 @@ def start(config: Path, integration: str) -> Importer:
     process = context.Process(target=_follow, args=(str(config), integration, stop_signal), name="connect-hub import", daemon=True)
     process.start()
     return Importer(process, stop_signal)
+
+
+def take_over(runtime: Runtime, integration: str, first: int, last: int) -> None:
+    """In the first process, once the second has died: consume here (which frees the leases the
+    dead process held, :meth:`~connect_hub.runtime.Runtime.start_workers`) and wake the imports
+    of what is still pending of the events ``first`` to ``last``."""
+    from connect_hub.store.models import Event, EventState
+
+    runtime.start_workers()
+    query = Event.filter(account=runtime.account.name, integration=integration, id__gte=first, id__lte=last,
+                         state=EventState.PENDING).order_by("id").values_list("id", flat=True)
+    runtime.actors.send_imports(list(runtime.run(query)))
 
 
 def _follow(config: str, integration: str, stop_signal: StopSignal) -> None:
