@@ -45,3 +45,18 @@ async def test_a_row_inserted_without_a_model_object_reads_back_as_the_orm_would
 async def test_a_field_the_model_does_not_have_is_refused(store: str) -> None:
     with pytest.raises(TypeError, match="no field recod_id"):
         await rows.insert(Delivery, account="a", integration="w", data_type="orders", version=1, hash="h", recod_id=1)
+
+
+async def test_pending_events_after_an_id_are_the_integrations_pending_ones_in_order(store: str) -> None:
+    from connect_hub.pipeline.ingress import store_event
+    from connect_hub.store.models import Event, EventState
+
+    account = f"t-{uuid.uuid4().hex[:10]}"
+    ids = [await store_event(account, "shop", "product.updated", {}, b"{}") for _ in range(5)]
+    await store_event(account, "other", "product.updated", {}, b"{}")  # another integration's
+    await store_event(f"{account}-x", "shop", "product.updated", {}, b"{}")  # another account's
+    await Event.filter(id=ids[2]).update(state=EventState.DONE)
+    assert await rows.pending_events_after(account, "shop", 0, 10) == [ids[0], ids[1], ids[3], ids[4]]
+    assert await rows.pending_events_after(account, "shop", ids[1], 10) == [ids[3], ids[4]]
+    assert await rows.pending_events_after(account, "shop", 0, 2) == [ids[0], ids[1]]
+    assert await rows.pending_events_after(account, "shop", ids[4], 10) == []
