@@ -9,9 +9,9 @@ The store hands the work over, not a queue: the second process looks for the int
 pending events after the last it took (:func:`connect_hub.store.rows.pending_events_after`,
 by primary key, so a look reads only what is new) and sends them to its own actors, the hub's
 import and export actors as an embedded hub runs them. An event it never took is still
-pending: if the second process dies, the first takes up what is left itself
-(:func:`take_over`, once :meth:`Importer.alive` says it is gone), and nothing is lost or imported twice, since an import
-claims its events and a done event is left alone.
+pending: if the second process dies, the first takes up what is left itself (:func:`take_over`,
+once :meth:`Importer.alive` says it is gone), and nothing is lost or imported twice, since an
+import claims its events and a done event is left alone.
 """
 
 from __future__ import annotations
@@ -70,12 +70,13 @@ def take_over(runtime: Runtime, integration: str, first: int, last: int) -> None
     """In the first process, once the second has died: consume here (which frees the leases the
     dead process held, :meth:`~connect_hub.runtime.Runtime.start_workers`) and wake the imports
     of what is still pending of the events ``first`` to ``last``."""
-    from connect_hub.store.models import Event, EventState
+    from connect_hub.store import rows
 
     runtime.start_workers()
-    query = Event.filter(account=runtime.account.name, integration=integration, id__gte=first, id__lte=last,
-                         state=EventState.PENDING).order_by("id").values_list("id", flat=True)
-    runtime.actors.send_imports(list(runtime.run(query)))
+    after = first - 1
+    while found := [i for i in runtime.run(rows.pending_events_after(runtime.account.name, integration, after, LOOK_AT_MOST)) if i <= last]:
+        runtime.actors.send_imports(found)
+        after = found[-1]
 
 
 def _follow(config: str, integration: str, stop_signal: StopSignal) -> None:

@@ -28,7 +28,8 @@ async def account_status(account: Account, queue_depth: int | None) -> dict[str,
         integrations.setdefault(row["integration"], {"deliveries": {}, "events": {}})["deliveries"][row["state"]] = row["n"]
     for row in events:
         integrations.setdefault(row["integration"], {"deliveries": {}, "events": {}})["events"][row["state"]] = row["n"]
-    warnings = [w for w in [await statistics.unvacuumed()] if w is not None]
+    unvacuumed = await statistics.unvacuumed()
+    warnings = [unvacuumed] if unvacuumed is not None else []
     return {"account": account.name, "queue_depth": queue_depth, "integrations": integrations, "store_warnings": warnings}
 
 

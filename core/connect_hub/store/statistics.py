@@ -77,7 +77,7 @@ async def refresh(connection: Any = None) -> list[str]:
 
 
 _AUTOVACUUM = (
-    "SELECT c.relname AS name, current_setting('autovacuum') = 'on' "
+    "SELECT c.relname AS name, current_setting('autovacuum') = 'on' AS server, current_setting('autovacuum') = 'on' "
     "AND COALESCE((SELECT split_part(o, '=', 2) FROM unnest(c.reloptions) AS o WHERE o LIKE 'autovacuum_enabled=%'), 'true') "
     "IN ('true', 'on', '1', 'yes') AS vacuumed, COALESCE(s.n_dead_tup, 0) AS dead "
     "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
@@ -100,6 +100,6 @@ async def unvacuumed(connection: Any = None) -> str | None:
     if not left:
         return None
     dead = sum(row["dead"] for row in found if not row["vacuumed"])
-    where = "is off on the PostgreSQL server" if len(left) == len(found) else f"is off for {', '.join(left)}"
+    where = f"is off for {', '.join(left)}" if found[0]["server"] else "is off on the PostgreSQL server"
     return (f"autovacuum {where}: the hub keeps the planner statistics itself, but nothing vacuums its tables, which "
             f"only grow ({dead} dead rows so far); turn autovacuum on, or run VACUUM on a schedule")
